@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Pooling (ONNX opsets 1-18): MaxPool (float32, int8, uint8; optional Indices
+ * output), AveragePool, LpPool (float32), with 1, 2 or 3 spatial dims; and
+ * GlobalAveragePool, GlobalMaxPool, GlobalLpPool over any number of spatial
+ * dims.
+ *
+ * Output size (NOTSET/VALID): (in + pads - ((k - 1) * d + 1)) / s + 1, rounded
+ * down, or up with ceil_mode, where (as in PyTorch and ONNX Runtime) a last
+ * window that would start inside the right padding is dropped. SAME_UPPER /
+ * SAME_LOWER: ceil(in / s), the padding split with the odd cell at the end /
+ * the beginning. AveragePool's divisor with count_include_pad counts the
+ * window's cells inside [-pad_begin, in + pad_end); otherwise only the real
+ * input cells.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "../mathf.h"
+#include "../op.h"
+#include "data_util.h"
+#include "ops.h"
+
+#define POOL_MAX_SPATIAL 3
+/* Bound on kernel, stride, dilation and pads, so that window arithmetic
+ * cannot overflow int64. */
+#define POOL_ATTR_LIMIT ((int64_t)1 << 31)
+
+enum pool_kind { POOL_MAX, POOL_AVG, POOL_LP };
+
+typedef struct pool_params {
+	enum pool_kind kind;
+	uint32_t nsp;  /* spatial dims; always padded to 3 with unit dims */
+	size_t planes; /* N * C */
+	int64_t in[POOL_MAX_SPATIAL], out[POOL_MAX_SPATIAL];
+	int64_t k[POOL_MAX_SPATIAL], s[POOL_MAX_SPATIAL], d[POOL_MAX_SPATIAL];
+	int64_t pb[POOL_MAX_SPATIAL], pe[POOL_MAX_SPATIAL];
+	bool count_include_pad;
+	int64_t storage_order;
+	int64_t p; /* LpPool */
+} pool_params;
+
+/* Per output coordinate of one spatial dim: which taps fall inside the input. */
+typedef struct pool_span {
+	int64_t start; /* input coordinate of tap 0 */
+	int32_t t_lo, t_hi; /* taps [t_lo, t_hi) are inside [0, in) */
+	int32_t n_pad;      /* taps inside [-pad_begin, in + pad_end) */
+	int32_t unused;
+} pool_span;
+
+static enum pool_kind kind_of(const char *op_type)
+{
+	if (cdl_attr_streq(op_type, "MaxPool") || cdl_attr_streq(op_type, "GlobalMaxPool"))
+		return POOL_MAX;
+	if (cdl_attr_streq(op_type, "LpPool") || cdl_attr_streq(op_type, "GlobalLpPool"))
+		return POOL_LP;
+	return POOL_AVG;
+}
+
+/* Reads an ints attribute of n values (or dflt for each when absent). */
+static cdl_status pool_ints(cdl_op_ctx *ctx, const char *name, uint32_t n, int64_t dflt,
+			    int64_t lo, int64_t *out)
+{
+	uint32_t cnt = 0;
+	const int64_t *v = cdl_attr_ints(ctx->node, name, &cnt);
+
+	if (!v) {
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = dflt;
+		return CDL_OK;
+	}
+	if (cnt != n)
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "%s has %u values, expected %u",
+				   name, cnt, n);
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i] < lo || v[i] >= POOL_ATTR_LIMIT)
+			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "%s[%u] = %lld", name, i,
+					   (long long)v[i]);
+		out[i] = v[i];
+	}
+	return CDL_OK;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) /* b > 0 */
+{
+	return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static cdl_status pool_get(cdl_op_ctx *ctx, pool_params *p)
+{
+	const cdl_tensor *x = ctx->inputs[0];
+	const char *auto_pad = cdl_attr_string(ctx->node, "auto_pad", "NOTSET");
+	int64_t ceil_mode = cdl_attr_int(ctx->node, "ceil_mode", 0);
+	int64_t pads[2 * POOL_MAX_SPATIAL];
+	int64_t ka[POOL_MAX_SPATIAL], sa[POOL_MAX_SPATIAL], da[POOL_MAX_SPATIAL];
+	uint32_t n, kn = 0;
+	cdl_status st;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = kind_of(ctx->node->op_type);
+	if (x->rank < 3 || x->rank > 2 + POOL_MAX_SPATIAL)
+		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED,
+				   "input rank %u (1 to 3 spatial dims are supported)",
+				   (unsigned)x->rank);
+	n = p->nsp = x->rank - 2u;
+	p->planes = cdl_data_prod(x->dims, 0, 2);
+	if (!cdl_attr_ints(ctx->node, "kernel_shape", &kn))
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "attribute kernel_shape is required");
+	st = pool_ints(ctx, "kernel_shape", n, 1, 1, ka);
+	if (!st)
+		st = pool_ints(ctx, "strides", n, 1, 1, sa);
+	if (!st)
+		st = pool_ints(ctx, "dilations", n, 1, 1, da);
+	if (!st)
+		st = pool_ints(ctx, "pads", 2 * n, 0, 0, pads);
+	if (st)
+		return st;
+	if (ceil_mode != 0 && ceil_mode != 1)
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "ceil_mode=%lld",
+				   (long long)ceil_mode);
+	p->count_include_pad = cdl_attr_int(ctx->node, "count_include_pad", 0) != 0;
+	p->storage_order = cdl_attr_int(ctx->node, "storage_order", 0);
+	if (p->storage_order != 0 && p->storage_order != 1)
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "storage_order=%lld",
+				   (long long)p->storage_order);
+	p->p = cdl_attr_int(ctx->node, "p", 2);
+	if (p->kind == POOL_LP && (p->p < 1 || p->p > 64))
+		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "p=%lld", (long long)p->p);
+	/* The spatial dims fill the last slots; leading unit dims make every
+	 * case 3-D with the innermost loop over the real last dim. */
+	for (uint32_t i = 0; i < POOL_MAX_SPATIAL; i++) {
+		int64_t in, effk;
+		int j = (int)i - (int)(POOL_MAX_SPATIAL - n);
+
+		if (j < 0) {
+			p->in[i] = p->out[i] = p->k[i] = p->s[i] = p->d[i] = 1;
+			p->pb[i] = p->pe[i] = 0;
+			continue;
+		}
+		p->k[i] = ka[j];
+		p->s[i] = sa[j];
+		p->d[i] = da[j];
+		in = p->in[i] = x->dims[2 + j];
+		effk = (p->k[i] - 1) * p->d[i] + 1;
+		if (cdl_attr_streq(auto_pad, "SAME_UPPER") || cdl_attr_streq(auto_pad, "SAME_LOWER")) {
+			int64_t total;
+
+			p->out[i] = ceil_div(in, p->s[i]);
+			total = (p->out[i] - 1) * p->s[i] + effk - in;
+			if (total < 0)
+				total = 0;
+			if (cdl_attr_streq(auto_pad, "SAME_UPPER")) {
+				p->pb[i] = total / 2;
+				p->pe[i] = total - total / 2;
+			} else {
+				p->pe[i] = total / 2;
+				p->pb[i] = total - total / 2;
+			}
+			continue;
+		}
+		if (cdl_attr_streq(auto_pad, "VALID")) {
+			p->pb[i] = p->pe[i] = 0;
+		} else if (cdl_attr_streq(auto_pad, "NOTSET")) {
+			p->pb[i] = pads[j];
+			p->pe[i] = pads[j + (int)n];
+		} else {
+			return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "auto_pad=%s", auto_pad);
+		}
+		{
+			int64_t span = in + p->pb[i] + p->pe[i] - effk;
+
+			if (span < 0)
+				return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+						   "kernel %lld (dilated %lld) is larger than the "
+						   "padded input %lld on spatial dim %u",
+						   (long long)p->k[i], (long long)effk,
+						   (long long)(in + p->pb[i] + p->pe[i]), (unsigned)j);
+			if (ceil_mode && !cdl_attr_streq(auto_pad, "VALID")) {
+				p->out[i] = ceil_div(span, p->s[i]) + 1;
+				/* a window starting in the right padding is dropped */
+				if ((p->out[i] - 1) * p->s[i] >= in + p->pb[i])
+					p->out[i]--;
+			} else {
+				p->out[i] = span / p->s[i] + 1;
+			}
+		}
+	}
+	return CDL_OK;
+}
+
+static cdl_status pool_infer(cdl_op_ctx *ctx)
+{
+	const cdl_tensor *x;
+	int64_t dims[2 + POOL_MAX_SPATIAL];
+	pool_params p;
+	size_t ws = 0, n_spans = 0;
+	cdl_status st = cdl_data_check_io(ctx, 1, 1, 1, 2);
+
+	if (st)
+		return st;
+	x = ctx->inputs[0];
+	st = pool_get(ctx, &p);
+	if (st)
+		return st;
+	if (p.kind == POOL_MAX) {
+		if (x->dtype != CDL_DTYPE_F32 && x->dtype != CDL_DTYPE_I8 &&
+		    x->dtype != CDL_DTYPE_U8)
+			return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "dtype %s",
+					   cdl_dtype_name(x->dtype));
+		if (cdl_data_out(ctx, 1) && x->dtype != CDL_DTYPE_F32)
+			return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "Indices output on dtype %s",
+					   cdl_dtype_name(x->dtype));
+	} else {
+		if (cdl_data_out(ctx, 1))
+			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "has a second output");
+		if (x->dtype != CDL_DTYPE_F32)
+			return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "dtype %s",
+					   cdl_dtype_name(x->dtype));
+	}
+	dims[0] = x->dims[0];
+	dims[1] = x->dims[1];
+	for (uint32_t i = 0; i < p.nsp; i++)
+		dims[2 + i] = p.out[POOL_MAX_SPATIAL - p.nsp + i];
+	for (uint32_t i = 0; i < POOL_MAX_SPATIAL; i++)
+		n_spans += (size_t)p.out[i];
+	st = cdl_data_set_output(ctx, 0, x->dtype, x->rank, dims);
+	if (!st)
+		st = cdl_data_set_output(ctx, 1, CDL_DTYPE_I64, x->rank, dims);
+	if (st)
+		return st;
+	/* spans for every output coordinate, then one input row of accumulators;
+	 * every dim is bounded by a checked tensor size, so this fits */
+	if (!cdl_mul_size(n_spans, sizeof(pool_span), &ws) ||
+	    !cdl_add_size(ws, (size_t)p.in[POOL_MAX_SPATIAL - 1] * sizeof(float), &ws))
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "output too large");
+	ctx->workspace_size = ws;
+	return CDL_OK;
+}
+
+/* Fills spans[0..out) for one spatial dim. */
+static void pool_spans(const pool_params *p, uint32_t i, pool_span *spans)
+{
+	int64_t in = p->in[i], k = p->k[i], d = p->d[i];
+
+	for (int64_t o = 0; o < p->out[i]; o++) {
+		int64_t w = o * p->s[i] - p->pb[i];
+		/* tap t sits at w + t*d; inside [0, in) for t in [lo, hi) */
+		int64_t lo = w >= 0 ? 0 : ceil_div(-w, d);
+		int64_t hi = in - w > 0 ? ceil_div(in - w, d) : 0;
+		int64_t hp = ceil_div(in + p->pe[i] - w, d);
+
+		if (hi > k)
+			hi = k;
+		if (lo > hi)
+			lo = hi;
+		if (hp > k)
+			hp = k;
+		spans[o].start = w;
+		spans[o].t_lo = (int32_t)lo;
+		spans[o].t_hi = (int32_t)hi;
+		spans[o].n_pad = (int32_t)(hp > 0 ? hp : 0);
+	}
+}
+
+/*
+ * The kernels walk output planes row by row; the spans say which taps of
+ * each window fall inside the input, so the inner loops have no bounds
+ * checks. Dims are [d0][d1][d2] with d2 the real innermost dim.
+ */
+#define DEFINE_MAXPOOL(name, type, lowest)                                                         \
+	static void name(const pool_params *p, const pool_span *const sp[3], const type *x,       \
+			 type *y, type *buf)                                                       \
+	{                                                                                          \
+		size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);                        \
+		int64_t n2 = p->in[2], d2 = p->d[2];                                               \
+		for (size_t c = 0; c < p->planes; c++) {                                           \
+			const type *xc = x + c * plane_in;                                         \
+			for (int64_t o0 = 0; o0 < p->out[0]; o0++) {                               \
+				const pool_span *a = &sp[0][o0];                                   \
+				for (int64_t o1 = 0; o1 < p->out[1]; o1++) {                       \
+					const pool_span *b = &sp[1][o1];                           \
+					/* max over the window's rows, then along the row */       \
+					for (int64_t i = 0; i < n2; i++)                           \
+						buf[i] = lowest;                                   \
+					for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++)             \
+						for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {   \
+							const type *row =                          \
+								xc + ((a->start + t0 * p->d[0]) *  \
+									      p->in[1] +           \
+								      b->start + t1 * p->d[1]) *   \
+									     n2;                   \
+							for (int64_t i = 0; i < n2; i++)           \
+								buf[i] = row[i] > buf[i] ? row[i]  \
+											 : buf[i]; \
+						}                                                  \
+					for (int64_t o2 = 0; o2 < p->out[2]; o2++) {               \
+						const pool_span *e = &sp[2][o2];                   \
+						const type *r = buf + e->start;                    \
+						type m = lowest;                                   \
+						for (int32_t t2 = e->t_lo; t2 < e->t_hi; t2++)     \
+							m = r[t2 * d2] > m ? r[t2 * d2] : m;       \
+						*y++ = m;                                          \
+					}                                                          \
+				}                                                                  \
+			}                                                                          \
+		}                                                                                  \
+	}
+
+DEFINE_MAXPOOL(maxpool_f32, float, -FLT_MAX)
+DEFINE_MAXPOOL(maxpool_i8, int8_t, INT8_MIN)
+DEFINE_MAXPOOL(maxpool_u8, uint8_t, 0)
+
+/* The Indices value for flat offset off inside plane c (storage_order 1 = column major). */
+static int64_t pool_index(const pool_params *p, size_t c, int64_t off)
+{
+	int64_t plane = p->in[0] * p->in[1] * p->in[2];
+
+	if (p->storage_order == 1) {
+		int64_t idx[POOL_MAX_SPATIAL] = { off / (p->in[1] * p->in[2]),
+						  off / p->in[2] % p->in[1], off % p->in[2] };
+		int64_t r = 0, m = 1;
+
+		/* column-major over the real spatial dims (the leading unit dims
+		 * contribute 0) */
+		for (uint32_t i = POOL_MAX_SPATIAL - p->nsp; i < POOL_MAX_SPATIAL; i++) {
+			r += idx[i] * m;
+			m *= p->in[i];
+		}
+		off = r;
+	}
+	return (int64_t)c * plane + off;
+}
+
+/* MaxPool with the Indices output (float32 only; rare in inference). */
+static void maxpool_indices_f32(const pool_params *p, const pool_span *const sp[3],
+				const float *x, float *y, int64_t *ind)
+{
+	size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+
+	for (size_t c = 0; c < p->planes; c++) {
+		const float *xc = x + c * plane_in;
+
+		for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
+			const pool_span *a = &sp[0][o0];
+
+			for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
+				const pool_span *b = &sp[1][o1];
+
+				for (int64_t o2 = 0; o2 < p->out[2]; o2++) {
+					const pool_span *e = &sp[2][o2];
+					float m = -FLT_MAX;
+					int64_t best = -1;
+
+					for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++) {
+						int64_t i0 = a->start + t0 * p->d[0];
+
+						for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {
+							int64_t i1 = b->start + t1 * p->d[1];
+							int64_t base = (i0 * p->in[1] + i1) * p->in[2];
+
+							for (int32_t t2 = e->t_lo; t2 < e->t_hi; t2++) {
+								int64_t off = base + e->start + t2 * p->d[2];
+
+								/* first maximum wins, as in ONNX Runtime */
+								if (xc[off] > m || best < 0) {
+									m = xc[off];
+									best = off;
+								}
+							}
+						}
+					}
+					*y++ = m;
+					*ind++ = best < 0 ? -1 : pool_index(p, c, best);
+				}
+			}
+		}
+	}
+}
+
+static float lp_pow(float v, int64_t p)
+{
+	v = cdl_fabsf(v);
+	if (p == 1)
+		return v;
+	if (p == 2)
+		return v * v;
+	return cdl_powf(v, (float)p);
+}
+
+static float lp_root(float v, int64_t p)
+{
+	if (p == 1)
+		return v;
+	if (p == 2)
+		return cdl_sqrtf(v);
+	return cdl_powf(v, 1.0f / (float)p);
+}
+
+static void avgpool_f32(const pool_params *p, const pool_span *const sp[3], const float *x,
+			float *y, float *buf)
+{
+	size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+	int64_t n2 = p->in[2], d2 = p->d[2];
+	bool lp = p->kind == POOL_LP;
+
+	for (size_t c = 0; c < p->planes; c++) {
+		const float *xc = x + c * plane_in;
+
+		for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
+			const pool_span *a = &sp[0][o0];
+
+			for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
+				const pool_span *b = &sp[1][o1];
+				int64_t rows = (int64_t)(a->t_hi - a->t_lo) * (b->t_hi - b->t_lo);
+				int64_t rows_pad = (int64_t)a->n_pad * b->n_pad;
+
+				/* sum (of |x|^p) over the window's rows, then along the row */
+				for (int64_t i = 0; i < n2; i++)
+					buf[i] = 0.0f;
+				for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++) {
+					for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {
+						const float *row =
+							xc + ((a->start + t0 * p->d[0]) * p->in[1] +
+							      b->start + t1 * p->d[1]) *
+								     n2;
+
+						if (lp)
+							for (int64_t i = 0; i < n2; i++)
+								buf[i] += lp_pow(row[i], p->p);
+						else
+							for (int64_t i = 0; i < n2; i++)
+								buf[i] += row[i];
+					}
+				}
+				for (int64_t o2 = 0; o2 < p->out[2]; o2++) {
+					const pool_span *e = &sp[2][o2];
+					const float *r = buf + e->start;
+					float sum = 0.0f;
+					int64_t cnt;
+
+					for (int32_t t2 = e->t_lo; t2 < e->t_hi; t2++)
+						sum += r[t2 * d2];
+					if (lp) {
+						*y++ = lp_root(sum, p->p);
+						continue;
+					}
+					if (p->count_include_pad)
+						cnt = rows_pad * e->n_pad;
+					else
+						cnt = rows * (e->t_hi - e->t_lo);
+					*y++ = cnt > 0 ? sum / (float)cnt : 0.0f;
+				}
+			}
+		}
+	}
+}
+
+static cdl_status pool_execute(cdl_op_ctx *ctx)
+{
+	const cdl_tensor *x = ctx->inputs[0];
+	cdl_tensor *ind = cdl_data_out(ctx, 1);
+	const pool_span *csp[POOL_MAX_SPATIAL];
+	pool_params p;
+	pool_span *ws = ctx->workspace;
+	void *buf;
+	cdl_status st = pool_get(ctx, &p);
+
+	if (st)
+		return st;
+	{
+		size_t need = (size_t)p.in[POOL_MAX_SPATIAL - 1] * sizeof(float);
+
+		for (uint32_t i = 0; i < POOL_MAX_SPATIAL; i++)
+			need += (size_t)p.out[i] * sizeof(pool_span);
+		if (ctx->workspace_size < need)
+			return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
+	}
+	for (uint32_t i = 0; i < POOL_MAX_SPATIAL; i++) {
+		csp[i] = ws;
+		pool_spans(&p, i, ws);
+		ws += p.out[i];
+	}
+	buf = ws; /* one input row of accumulators (pool_span keeps it aligned) */
+	if (p.kind != POOL_MAX) {
+		avgpool_f32(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		return CDL_OK;
+	}
+	if (ind) {
+		maxpool_indices_f32(&p, csp, x->data, ctx->outputs[0]->data, ind->data);
+		return CDL_OK;
+	}
+	switch (x->dtype) {
+	case CDL_DTYPE_F32:
+		maxpool_f32(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		break;
+	case CDL_DTYPE_I8:
+		maxpool_i8(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		break;
+	default:
+		maxpool_u8(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		break;
+	}
+	return CDL_OK;
+}
+
+/* --- global pools --------------------------------------------------------------- */
+
+static cdl_status global_pool_infer(cdl_op_ctx *ctx)
+{
+	const cdl_tensor *x;
+	int64_t dims[CDL_MAX_RANK];
+	cdl_status st = cdl_data_check_io(ctx, 1, 1, 1, 1);
+
+	if (st)
+		return st;
+	x = ctx->inputs[0];
+	if (x->rank < 2)
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "input rank %u < 2",
+				   (unsigned)x->rank);
+	if (x->dtype != CDL_DTYPE_F32)
+		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "dtype %s", cdl_dtype_name(x->dtype));
+	if (kind_of(ctx->node->op_type) == POOL_LP) {
+		int64_t pp = cdl_attr_int(ctx->node, "p", 2);
+
+		if (pp < 1 || pp > 64)
+			return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "p=%lld", (long long)pp);
+	}
+	for (uint32_t d = 0; d < x->rank; d++)
+		dims[d] = d < 2 ? x->dims[d] : 1;
+	return cdl_data_set_output(ctx, 0, x->dtype, x->rank, dims);
+}
+
+static cdl_status global_pool_execute(cdl_op_ctx *ctx)
+{
+	const cdl_tensor *x = ctx->inputs[0];
+	const float *src = x->data;
+	float *y = ctx->outputs[0]->data;
+	size_t planes = cdl_data_prod(x->dims, 0, 2);
+	size_t n = cdl_data_prod(x->dims, 2, x->rank);
+	enum pool_kind kind = kind_of(ctx->node->op_type);
+	int64_t pp = cdl_attr_int(ctx->node, "p", 2);
+
+	for (size_t c = 0; c < planes; c++, src += n) {
+		if (kind == POOL_MAX) {
+			float m = n ? src[0] : -FLT_MAX;
+
+			for (size_t i = 1; i < n; i++)
+				m = src[i] > m ? src[i] : m;
+			y[c] = m;
+		} else if (kind == POOL_LP) {
+			float s = 0.0f;
+
+			for (size_t i = 0; i < n; i++)
+				s += lp_pow(src[i], pp);
+			y[c] = lp_root(s, pp);
+		} else {
+			/* four partial sums: fewer dependent adds, better rounding */
+			float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+			size_t i = 0;
+
+			for (; i + 4 <= n; i += 4) {
+				s[0] += src[i];
+				s[1] += src[i + 1];
+				s[2] += src[i + 2];
+				s[3] += src[i + 3];
+			}
+			for (; i < n; i++)
+				s[0] += src[i];
+			y[c] = n ? ((s[0] + s[1]) + (s[2] + s[3])) / (float)n : 0.0f;
+		}
+	}
+	return CDL_OK;
+}
+
+const cdl_op_def cdl_ops_pool[] = {
+	{ "MaxPool", pool_infer, pool_execute },
+	{ "AveragePool", pool_infer, pool_execute },
+	{ "LpPool", pool_infer, pool_execute },
+	{ "GlobalAveragePool", global_pool_infer, global_pool_execute },
+	{ "GlobalMaxPool", global_pool_infer, global_pool_execute },
+	{ "GlobalLpPool", global_pool_infer, global_pool_execute },
+	{ NULL, NULL, NULL },
+};
