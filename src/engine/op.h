@@ -71,7 +71,11 @@ typedef struct cdl_op_ctx {
 	/* inputs[i] is NULL for an absent optional input. In infer, data is
 	 * non-NULL only for constant inputs. */
 	cdl_tensor *const *inputs;
-	/* infer fills dtype, rank, dims; in execute, data points to the output. */
+	/* infer fills dtype, rank, dims; in execute, data points to the output.
+	 * An optional output that is not wanted is absent: outputs[k] == NULL or
+	 * k >= n_outputs. Outputs never overlap inputs or each other (the memory
+	 * planner guarantees it and cdl_engine_create checks it), so kernels may
+	 * assume no aliasing. */
 	cdl_tensor *const *outputs;
 	/* infer sets the scratch bytes execute needs (0 by default); execute gets
 	 * a 64-byte-aligned buffer of that size here. */

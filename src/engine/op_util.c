@@ -49,8 +49,18 @@ int64_t cdl_tensor_get_int(const cdl_tensor *t, size_t i)
 		return ((const uint8_t *)t->data)[i];
 	case CDL_DTYPE_I8:
 		return ((const int8_t *)t->data)[i];
-	case CDL_DTYPE_F32:
-		return (int64_t)((const float *)t->data)[i];
+	case CDL_DTYPE_F32: {
+		/* clamp first: converting NaN or an out-of-range float is UB */
+		float f = ((const float *)t->data)[i];
+
+		if (!(f == f))
+			return 0;
+		if (f >= 9.2233720e18f)
+			return INT64_MAX;
+		if (f <= -9.2233720e18f)
+			return INT64_MIN;
+		return (int64_t)f;
+	}
 	default:
 		return 0;
 	}

@@ -91,8 +91,7 @@ static cdl_status ossl_gcm_decrypt(void *ctx, const uint8_t key[CDL_PKG_KEY_LEN]
 	cdl_status s = CDL_OK;
 
 	memcpy(tag_copy, tag, sizeof(tag_copy));
-	if (aad_len > INT_MAX ||
-	    !EVP_DecryptInit_ex2(o->cctx, o->gcm, key, nonce, NULL) ||
+	if (aad_len > INT_MAX || !EVP_DecryptInit_ex2(o->cctx, o->gcm, key, nonce, NULL) ||
 	    (aad_len && !EVP_DecryptUpdate(o->cctx, NULL, &n, aad, (int)aad_len))) {
 		s = CDL_ERR_INTERNAL;
 		goto out;
@@ -158,10 +157,8 @@ static cdl_status ossl_derive_kek(void *ctx, const uint8_t peer_pub[CDL_PKG_PUBK
 	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret, secret_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-						      salt_len);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-						      info_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
 	params[4] = OSSL_PARAM_construct_end();
 	kctx = EVP_KDF_CTX_new(o->hkdf);
 	if (!kctx || EVP_KDF_derive(kctx, kek, CDL_PKG_KEY_LEN, params) <= 0) {

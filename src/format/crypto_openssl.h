@@ -23,11 +23,11 @@
 #include "format/reader.h"
 
 typedef struct cdl_pkg_openssl {
-	cdl_pkg_crypto crypto;  /* give &o.crypto to the reader */
-	EVP_PKEY *device_key;   /* private; NULL for parse-only */
+	cdl_pkg_crypto crypto; /* give &o.crypto to the reader */
+	EVP_PKEY *device_key;  /* private; NULL for parse-only */
 	uint8_t device_key_id[CDL_PKG_KEY_ID_LEN];
-	EVP_CIPHER *gcm;        /* fetched once: no implicit fetch per block */
-	EVP_CIPHER_CTX *cctx;   /* reused for every block */
+	EVP_CIPHER *gcm;      /* fetched once: no implicit fetch per block */
+	EVP_CIPHER_CTX *cctx; /* reused for every block */
 	EVP_MD *sha256;
 	EVP_MD_CTX *mdctx;
 	EVP_KDF *hkdf;
@@ -38,7 +38,7 @@ typedef struct cdl_pkg_openssl {
  * provider (cdl_pkg_parse_header). Takes its own reference.
  */
 cdl_status cdl_pkg_openssl_init(cdl_pkg_openssl *o, EVP_PKEY *device_key)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void cdl_pkg_openssl_fini(cdl_pkg_openssl *o);
 
 #endif /* CDL_FORMAT_CRYPTO_OPENSSL_H */

@@ -28,8 +28,8 @@ cdl_status cdl_pkg_file_map(const char *path, cdl_pkg_file *f, char *msg, size_t
 				    strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return cdl_fmt_fail(msg, msg_size, CDL_ERR_IO, "failed to map %s: not a regular file",
-				    path);
+		return cdl_fmt_fail(msg, msg_size, CDL_ERR_IO,
+				    "failed to map %s: not a regular file", path);
 	}
 	if (st.st_size == 0) {
 		close(fd);
@@ -95,10 +95,9 @@ const char *cdl_pkg_dtype_name(unsigned int dtype, char *buf, size_t size)
 {
 	/* ONNX TensorProto.DataType. */
 	static const char *const names[] = {
-		[1] = "float32", [2] = "uint8",  [3] = "int8",     [4] = "uint16",
-		[5] = "int16",   [6] = "int32",  [7] = "int64",    [8] = "string",
-		[9] = "bool",    [10] = "float16", [11] = "float64", [12] = "uint32",
-		[13] = "uint64", [16] = "bfloat16",
+	    [1] = "float32",  [2] = "uint8",   [3] = "int8",	[4] = "uint16",	   [5] = "int16",
+	    [6] = "int32",    [7] = "int64",   [8] = "string",	[9] = "bool",	   [10] = "float16",
+	    [11] = "float64", [12] = "uint32", [13] = "uint64", [16] = "bfloat16",
 	};
 
 	if (dtype < sizeof(names) / sizeof(names[0]) && names[dtype])
@@ -183,12 +182,12 @@ static void print_json(FILE *f, const cdl_pkg_header *h)
 
 	fprintf(f, "{\"format_version\": \"%u.%u\", \"model_id\": \"%s\", ", h->version_major,
 		h->version_minor, model_id);
-	fprintf(f, "\"provider_key_fingerprint\": \"%s\", \"recipient_key_id\": \"%s\", ",
-		provider, recipient);
+	fprintf(f, "\"provider_key_fingerprint\": \"%s\", \"recipient_key_id\": \"%s\", ", provider,
+		recipient);
 	fprintf(f, "\"signature\": \"valid\", ");
-	fprintf(f, "\"policy\": {\"output\": \"%s\", \"top_k\": %" PRIu32
-		   ", \"max_queries\": %" PRIu64 ", \"expires\": \"%s\", \"expiry_unix\": %" PRIu64
-		   "}, ",
+	fprintf(f,
+		"\"policy\": {\"output\": \"%s\", \"top_k\": %" PRIu32 ", \"max_queries\": %" PRIu64
+		", \"expires\": \"%s\", \"expiry_unix\": %" PRIu64 "}, ",
 		cdl_pkg_output_mode_name(h->policy.output_mode), h->policy.topk,
 		h->policy.max_queries, expiry, h->policy.expiry);
 	fprintf(f, "\"inputs\": ");
@@ -199,9 +198,10 @@ static void print_json(FILE *f, const cdl_pkg_header *h)
 	if (pp->present) {
 		fprintf(f, "{\"input\": ");
 		json_string(f, h->inputs[pp->input_index].name);
-		fprintf(f, ", \"layout\": \"%s\", \"channel_order\": \"%s\", \"height\": %" PRIu32
-			   ", \"width\": %" PRIu32 ", \"resize_short\": %" PRIu32
-			   ", \"scale\": %.9g, \"mean\": ",
+		fprintf(f,
+			", \"layout\": \"%s\", \"channel_order\": \"%s\", \"height\": %" PRIu32
+			", \"width\": %" PRIu32 ", \"resize_short\": %" PRIu32
+			", \"scale\": %.9g, \"mean\": ",
 			pp->layout == CDL_PKG_LAYOUT_NHWC ? "NHWC" : "NCHW",
 			pp->channel_order == CDL_PKG_BGR ? "BGR" : "RGB", pp->height, pp->width,
 			pp->resize_short, (double)pp->scale);
@@ -212,9 +212,10 @@ static void print_json(FILE *f, const cdl_pkg_header *h)
 	} else {
 		fprintf(f, "null");
 	}
-	fprintf(f, ", \"block_size\": %" PRIu32 ", \"block_count\": %" PRIu32
-		   ", \"stream_length\": %" PRIu64 ", \"header_length\": %" PRIu32
-		   ", \"package_length\": %" PRIu64 ", \"unknown_extensions\": %u}\n",
+	fprintf(f,
+		", \"block_size\": %" PRIu32 ", \"block_count\": %" PRIu32
+		", \"stream_length\": %" PRIu64 ", \"header_length\": %" PRIu32
+		", \"package_length\": %" PRIu64 ", \"unknown_extensions\": %u}\n",
 		h->block_size, h->block_count, h->stream_len, h->header_len, h->package_len,
 		h->n_ext_skipped);
 }
@@ -271,8 +272,9 @@ static void print_text(FILE *f, const cdl_pkg_header *h)
 		json_floats(f, pp->std, pp->n_channels);
 		fputc('\n', f);
 	}
-	fprintf(f, "blocks           %" PRIu32 " x %" PRIu32 " bytes (stream %" PRIu64
-		   " bytes, package %" PRIu64 " bytes)\n",
+	fprintf(f,
+		"blocks           %" PRIu32 " x %" PRIu32 " bytes (stream %" PRIu64
+		" bytes, package %" PRIu64 " bytes)\n",
 		h->block_count, h->block_size, h->stream_len, h->package_len);
 	if (h->n_ext_skipped)
 		fprintf(f, "extensions       %u unknown non-critical record(s) ignored\n",
@@ -287,8 +289,7 @@ void cdl_pkg_print_header(FILE *f, const cdl_pkg_header *h, bool json)
 		print_text(f, h);
 }
 
-cdl_status cdl_pkg_inspect_file(const char *path, FILE *out, bool json, char *msg,
-				size_t msg_size)
+cdl_status cdl_pkg_inspect_file(const char *path, FILE *out, bool json, char *msg, size_t msg_size)
 {
 	cdl_pkg_file file;
 	cdl_pkg_header *hdr = NULL;

@@ -21,7 +21,7 @@ typedef struct cdl_pkg_file {
 } cdl_pkg_file;
 
 cdl_status cdl_pkg_file_map(const char *path, cdl_pkg_file *f, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void cdl_pkg_file_unmap(cdl_pkg_file *f); /* accepts a zeroed/unmapped f */
 
 /*
@@ -41,8 +41,8 @@ cdl_status cdl_pkg_inspect(const uint8_t *pkg, size_t len, cdl_pkg_header *hdr, 
 void cdl_pkg_print_header(FILE *f, const cdl_pkg_header *h, bool json);
 
 /* map + inspect + print: `cdl inspect [--json] FILE` in one call. */
-cdl_status cdl_pkg_inspect_file(const char *path, FILE *out, bool json, char *msg,
-				size_t msg_size) __attribute__((warn_unused_result));
+cdl_status cdl_pkg_inspect_file(const char *path, FILE *out, bool json, char *msg, size_t msg_size)
+    __attribute__((warn_unused_result));
 
 /* "full", "topk", "label"; "?" for anything else. */
 const char *cdl_pkg_output_mode_name(unsigned int mode);

@@ -54,10 +54,9 @@ static cdl_status check_p256(EVP_PKEY *key, const char *what, char *msg, size_t 
 	size_t len = 0;
 
 	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
-		return cdl_fmt_fail(msg, msg_size, CDL_ERR_UNSUPPORTED,
-				    "%s is a %s key: cdl needs an EC P-256 key", what,
-				    EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key)
-								  : "non-EC");
+		return cdl_fmt_fail(
+		    msg, msg_size, CDL_ERR_UNSUPPORTED, "%s is a %s key: cdl needs an EC P-256 key",
+		    what, EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "non-EC");
 	if (!EVP_PKEY_get_group_name(key, group, sizeof(group), &len) ||
 	    (strcmp(group, CURVE_NAME) != 0 && strcmp(group, "P-256") != 0))
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_UNSUPPORTED,
@@ -177,8 +176,9 @@ out:
 	return s;
 }
 
-cdl_status cdl_key_generate_files(const char *name, char fingerprint_hex[CDL_KEY_FINGERPRINT_HEX_LEN],
-				  char *msg, size_t msg_size)
+cdl_status cdl_key_generate_files(const char *name,
+				  char fingerprint_hex[CDL_KEY_FINGERPRINT_HEX_LEN], char *msg,
+				  size_t msg_size)
 {
 	EVP_PKEY *key = NULL;
 	cdl_status s = CDL_OK;
@@ -257,8 +257,8 @@ static cdl_status load_file(const char *path, bool private_key, EVP_PKEY **out, 
 	return s;
 }
 
-static cdl_status load_mem(const void *pem, size_t len, bool private_key, EVP_PKEY **out,
-			   char *msg, size_t msg_size)
+static cdl_status load_mem(const void *pem, size_t len, bool private_key, EVP_PKEY **out, char *msg,
+			   size_t msg_size)
 {
 	BIO *bio = NULL;
 	cdl_status s = CDL_OK;
@@ -359,8 +359,8 @@ cdl_status cdl_key_from_point(const uint8_t pub[CDL_PKG_PUBKEY_LEN], EVP_PKEY **
 	*out = NULL;
 	if (pub[0] != 0x04)
 		return CDL_ERR_INTEGRITY;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)CURVE_NAME, 0);
+	params[0] =
+	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)CURVE_NAME, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
 						      CDL_PKG_PUBKEY_LEN);
 	params[2] = OSSL_PARAM_construct_end();

@@ -20,7 +20,7 @@
 
 /* A fresh P-256 key pair. */
 cdl_status cdl_key_generate(EVP_PKEY **out, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Writes NAME.key (PKCS#8 PEM, unencrypted, created with O_EXCL and mode
@@ -28,11 +28,12 @@ cdl_status cdl_key_generate(EVP_PKEY **out, char *msg, size_t msg_size)
  * either (CDL_ERR_IO); on failure nothing is left behind.
  */
 cdl_status cdl_key_write_pair(const char *name, EVP_PKEY *key, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* cdl keygen: generate + write; fingerprint_hex (may be NULL) gets the id. */
-cdl_status cdl_key_generate_files(const char *name, char fingerprint_hex[CDL_KEY_FINGERPRINT_HEX_LEN],
-				  char *msg, size_t msg_size) __attribute__((warn_unused_result));
+cdl_status cdl_key_generate_files(const char *name,
+				  char fingerprint_hex[CDL_KEY_FINGERPRINT_HEX_LEN], char *msg,
+				  size_t msg_size) __attribute__((warn_unused_result));
 
 /*
  * PEM loaders; the key must be P-256 (else CDL_ERR_UNSUPPORTED naming the
@@ -40,9 +41,9 @@ cdl_status cdl_key_generate_files(const char *name, char fingerprint_hex[CDL_KEY
  * what it needs. Encrypted private keys are refused, never prompted for.
  */
 cdl_status cdl_key_load_public(const char *path, EVP_PKEY **out, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 cdl_status cdl_key_load_private(const char *path, EVP_PKEY **out, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 cdl_status cdl_key_public_from_pem(const void *pem, size_t len, EVP_PKEY **out, char *msg,
 				   size_t msg_size) __attribute__((warn_unused_result));
 cdl_status cdl_key_private_from_pem(const void *pem, size_t len, EVP_PKEY **out, char *msg,
@@ -50,22 +51,22 @@ cdl_status cdl_key_private_from_pem(const void *pem, size_t len, EVP_PKEY **out,
 
 /* The public key as SubjectPublicKeyInfo PEM; *pem is malloc'd, NUL-terminated. */
 cdl_status cdl_key_public_to_pem(EVP_PKEY *key, char **pem, size_t *len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* 0x04 || X || Y of a P-256 key (public or private). */
 cdl_status cdl_key_public_point(EVP_PKEY *key, uint8_t out[CDL_PKG_PUBKEY_LEN])
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * A public key from an uncompressed point; CDL_ERR_INTEGRITY if it is not a
  * valid point of P-256 (attacker-supplied points go through here).
  */
 cdl_status cdl_key_from_point(const uint8_t pub[CDL_PKG_PUBKEY_LEN], EVP_PKEY **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 cdl_status cdl_key_id(EVP_PKEY *key, uint8_t id[CDL_PKG_KEY_ID_LEN])
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 cdl_status cdl_key_fingerprint_hex(EVP_PKEY *key, char out[CDL_KEY_FINGERPRINT_HEX_LEN])
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* CDL_FORMAT_KEYS_H */

@@ -183,8 +183,8 @@ static bool cur_take(cursor *c, size_t n, const uint8_t **out)
 
 /* ---- header structure ---------------------------------------------------- */
 
-static cdl_status parse_tensor(cursor *c, cdl_pkg_tensor_info *t, const char *kind,
-			       uint32_t index, msg_buf *m)
+static cdl_status parse_tensor(cursor *c, cdl_pkg_tensor_info *t, const char *kind, uint32_t index,
+			       msg_buf *m)
 {
 	const uint8_t *p = NULL;
 	uint16_t name_len = 0;
@@ -197,8 +197,7 @@ static cdl_status parse_tensor(cursor *c, cdl_pkg_tensor_info *t, const char *ki
 		msg_put(m, kind);
 		msg_put(m, " ");
 		msg_u64(m, index);
-		return fail_u64(m, CDL_ERR_MALFORMED, " name length", name_len,
-				"must be 1..127");
+		return fail_u64(m, CDL_ERR_MALFORMED, " name length", name_len, "must be 1..127");
 	}
 	if (!cur_take(c, name_len, &p))
 		goto truncated;
@@ -285,8 +284,8 @@ static cdl_status parse_preproc(const uint8_t *p, uint32_t len, cdl_pkg_header *
 	pp->n_channels = cdl_pkg_get_u16(p + 20);
 
 	if (pp->input_index >= h->n_inputs)
-		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing input index",
-				pp->input_index, "must name an input");
+		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing input index", pp->input_index,
+				"must name an input");
 	if (pp->layout > CDL_PKG_LAYOUT_NHWC)
 		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing layout", pp->layout,
 				"must be 0 (NCHW) or 1 (NHWC)");
@@ -302,20 +301,21 @@ static cdl_status parse_preproc(const uint8_t *p, uint32_t len, cdl_pkg_header *
 		return fail(m, CDL_ERR_MALFORMED,
 			    "invalid package: preprocessing scale must be finite and > 0");
 	if (pp->n_channels == 0 || pp->n_channels > CDL_PKG_MAX_CHANNELS)
-		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing channel count",
-				pp->n_channels, "must be 1..16");
+		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing channel count", pp->n_channels,
+				"must be 1..16");
 	if (len != CDL_PKG_PREPROC_FIXED_LEN + 8u * pp->n_channels)
 		return fail_u64(m, CDL_ERR_MALFORMED, "preprocessing record length", len,
 				"must be 24 + 8 * channels");
 	pp->scale = f32_from_bits(scale_bits);
 	for (uint16_t ch = 0; ch < pp->n_channels; ch++) {
 		uint32_t mean = cdl_pkg_get_u32(p + CDL_PKG_PREPROC_FIXED_LEN + 4u * ch);
-		uint32_t sd = cdl_pkg_get_u32(p + CDL_PKG_PREPROC_FIXED_LEN +
-					      4u * (pp->n_channels + ch));
+		uint32_t sd =
+		    cdl_pkg_get_u32(p + CDL_PKG_PREPROC_FIXED_LEN + 4u * (pp->n_channels + ch));
 
 		if (!f32_finite(mean) || !f32_positive(sd))
 			return fail(m, CDL_ERR_MALFORMED,
-				    "invalid package: preprocessing mean must be finite, std finite and > 0");
+				    "invalid package: preprocessing mean must be finite, std "
+				    "finite and > 0");
 		pp->mean[ch] = f32_from_bits(mean);
 		pp->std[ch] = f32_from_bits(sd);
 	}
@@ -355,7 +355,8 @@ static cdl_status parse_extensions(cursor *c, cdl_pkg_header *h, msg_buf *m)
 		default:
 			/* Unknown: skip unless the writer said it must be understood. */
 			if (flags & CDL_PKG_EXT_CRITICAL) {
-				msg_put(m, "package needs a newer reader: unknown critical extension type ");
+				msg_put(m, "package needs a newer reader: unknown critical "
+					   "extension type ");
 				msg_u64(m, type);
 				return CDL_ERR_UNSUPPORTED;
 			}
@@ -371,7 +372,7 @@ static cdl_status parse_body(cdl_pkg_reader *r, msg_buf *m)
 {
 	cdl_pkg_header *h = &r->hdr;
 	const uint8_t *raw = r->raw;
-	cursor c = { raw, h->header_len - CDL_PKG_WRAPPED_KEY_LEN, CDL_PKG_FIXED_LEN };
+	cursor c = {raw, h->header_len - CDL_PKG_WRAPPED_KEY_LEN, CDL_PKG_FIXED_LEN};
 	cdl_pkg_policy *pol = &h->policy;
 	cdl_status s = CDL_OK;
 
@@ -411,8 +412,7 @@ static cdl_status parse_body(cdl_pkg_reader *r, msg_buf *m)
 		return fail_u64(m, CDL_ERR_MALFORMED, "output count", h->n_outputs,
 				"must be 1..16");
 	if (h->n_ext > CDL_PKG_MAX_EXT)
-		return fail_u64(m, CDL_ERR_MALFORMED, "extension count", h->n_ext,
-				"must be 0..16");
+		return fail_u64(m, CDL_ERR_MALFORMED, "extension count", h->n_ext, "must be 0..16");
 
 	for (uint16_t i = 0; i < h->n_inputs; i++) {
 		s = parse_tensor(&c, &h->inputs[i], "input", i, m);
@@ -425,7 +425,8 @@ static cdl_status parse_body(cdl_pkg_reader *r, msg_buf *m)
 			return s;
 	}
 	if (!names_unique(h->inputs, h->n_inputs) || !names_unique(h->outputs, h->n_outputs))
-		return fail(m, CDL_ERR_MALFORMED, "invalid package: duplicate input or output name");
+		return fail(m, CDL_ERR_MALFORMED,
+			    "invalid package: duplicate input or output name");
 
 	s = parse_extensions(&c, h, m);
 	if (s != CDL_OK)
@@ -601,7 +602,8 @@ static cdl_status unwrap_content_key(cdl_pkg_reader *r, msg_buf *m)
 	s = c->derive_kek(c->ctx, h->ephemeral_pub, h->model_id, CDL_PKG_MODEL_ID_LEN, info,
 			  sizeof(info), kek);
 	if (s == CDL_ERR_INTEGRITY) {
-		msg_put(m, "failed to unwrap the content key: the ephemeral key is not a valid P-256 point");
+		msg_put(m, "failed to unwrap the content key: the ephemeral key is not a valid "
+			   "P-256 point");
 		goto out;
 	}
 	if (s != CDL_OK) {
@@ -610,8 +612,7 @@ static cdl_status unwrap_content_key(cdl_pkg_reader *r, msg_buf *m)
 		goto out;
 	}
 	s = c->aes256gcm_decrypt(c->ctx, kek, nonce, kdf_hash, CDL_PKG_HASH_LEN, h->wrapped_key,
-				 CDL_PKG_KEY_LEN, h->wrapped_key + CDL_PKG_KEY_LEN,
-				 r->content_key);
+				 CDL_PKG_KEY_LEN, h->wrapped_key + CDL_PKG_KEY_LEN, r->content_key);
 	if (s == CDL_ERR_INTEGRITY) {
 		msg_put(m, "failed to unwrap the content key: the header was changed after packing "
 			   "(policy, names, sizes or keys) or the package is damaged");
@@ -711,7 +712,8 @@ cdl_status cdl_pkg_read_block(cdl_pkg_reader *r, uint32_t index, uint8_t *out, s
 		msg_put(&m, " of ");
 		msg_u64(&m, r->hdr.block_count);
 		if (s == CDL_ERR_INTEGRITY)
-			msg_put(&m, ": authentication failed (block altered, moved or from another package)");
+			msg_put(&m, ": authentication failed (block altered, moved or from another "
+				    "package)");
 		else {
 			msg_put(&m, ": ");
 			msg_put(&m, cdl_pkg_status_name(s));

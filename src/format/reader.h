@@ -95,8 +95,8 @@ typedef struct cdl_pkg_reader {
 	const uint8_t *blocks; /* in the (untrusted) package buffer */
 	uint8_t header_hash[CDL_PKG_HASH_LEN];
 	uint8_t content_key[CDL_PKG_KEY_LEN];
-	bool parsed;     /* header verified */
-	bool key_loaded; /* content key unwrapped: blocks readable */
+	bool parsed;			 /* header verified */
+	bool key_loaded;		 /* content key unwrapped: blocks readable */
 	uint8_t raw[CDL_PKG_MAX_HEADER]; /* trusted copy of the header */
 } cdl_pkg_reader;
 

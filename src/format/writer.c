@@ -51,21 +51,24 @@ static cdl_status check_tensor(const cdl_pkg_tensor_info *t, const char *kind, u
 				    CDL_PKG_MAX_NAME);
 	for (size_t k = 0; k < n; k++)
 		if (t->name[k] < 0x20 || t->name[k] > 0x7e)
-			return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-					    "failed to pack %s '%.*s': names must be printable ASCII",
-					    kind, (int)k, t->name);
+			return cdl_fmt_fail(
+			    msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "failed to pack %s '%.*s': names must be printable ASCII", kind, (int)k,
+			    t->name);
 	if (t->dtype == 0)
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-				    "failed to pack %s '%s': dtype is undefined (0)", kind, t->name);
+				    "failed to pack %s '%s': dtype is undefined (0)", kind,
+				    t->name);
 	if (t->rank > CDL_PKG_MAX_RANK)
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
 				    "failed to pack %s '%s': rank %u, at most %u", kind, t->name,
 				    t->rank, CDL_PKG_MAX_RANK);
 	for (unsigned int d = 0; d < t->rank; d++)
 		if (t->dims[d] < 0 || t->dims[d] > CDL_PKG_MAX_DIM)
-			return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-					    "failed to pack %s '%s': dim %u is %lld, must be 0..2^32-1",
-					    kind, t->name, d, (long long)t->dims[d]);
+			return cdl_fmt_fail(
+			    msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "failed to pack %s '%s': dim %u is %lld, must be 0..2^32-1", kind,
+			    t->name, d, (long long)t->dims[d]);
 	return CDL_OK;
 }
 
@@ -79,8 +82,9 @@ static cdl_status check_params(const cdl_pkg_write_params *p, uint32_t block_siz
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
 				    "failed to pack: the plan is empty");
 	if (!p->device_pub || !p->provider_key)
-		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-				    "failed to pack: device public key and provider key are required");
+		return cdl_fmt_fail(
+		    msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+		    "failed to pack: device public key and provider key are required");
 	if (block_size < CDL_PKG_MIN_BLOCK_SIZE || block_size > CDL_PKG_MAX_BLOCK_SIZE ||
 	    block_size % CDL_PKG_BLOCK_ALIGN)
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
@@ -89,11 +93,11 @@ static cdl_status check_params(const cdl_pkg_write_params *p, uint32_t block_siz
 				    block_size);
 	blocks = ((uint64_t)p->plan_len + block_size - 1) / block_size;
 	if (blocks > CDL_PKG_MAX_BLOCKS)
-		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-				    "failed to pack a %zu-byte plan with block size %u: %llu blocks, "
-				    "at most %u; use a larger block size",
-				    p->plan_len, block_size, (unsigned long long)blocks,
-				    CDL_PKG_MAX_BLOCKS);
+		return cdl_fmt_fail(
+		    msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+		    "failed to pack a %zu-byte plan with block size %u: %llu blocks, "
+		    "at most %u; use a larger block size",
+		    p->plan_len, block_size, (unsigned long long)blocks, CDL_PKG_MAX_BLOCKS);
 	if (p->n_inputs == 0 || p->n_inputs > CDL_PKG_MAX_IO || !p->inputs || p->n_outputs == 0 ||
 	    p->n_outputs > CDL_PKG_MAX_IO || !p->outputs)
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
@@ -109,9 +113,10 @@ static cdl_status check_params(const cdl_pkg_write_params *p, uint32_t block_siz
 	case CDL_PKG_OUTPUT_FULL:
 	case CDL_PKG_OUTPUT_LABEL:
 		if (p->policy.topk)
-			return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-					    "failed to pack: top-k %u given without the top-k output mode",
-					    p->policy.topk);
+			return cdl_fmt_fail(
+			    msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "failed to pack: top-k %u given without the top-k output mode",
+			    p->policy.topk);
 		break;
 	case CDL_PKG_OUTPUT_TOPK:
 		if (p->policy.topk == 0 || p->policy.topk > 65535)
@@ -121,7 +126,8 @@ static cdl_status check_params(const cdl_pkg_write_params *p, uint32_t block_siz
 		break;
 	default:
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-				    "failed to pack: unknown output mode %u", p->policy.output_mode);
+				    "failed to pack: unknown output mode %u",
+				    p->policy.output_mode);
 	}
 	if (p->preproc && p->preproc->present &&
 	    (p->preproc->n_channels == 0 || p->preproc->n_channels > CDL_PKG_MAX_CHANNELS ||
@@ -219,11 +225,10 @@ static void ob_tensor(out_buf *o, const cdl_pkg_tensor_info *t)
  * The header with everything but the crypto fields that cdl_pkg_seal fills
  * (recipient, provider key, ephemeral key, wrapped key: left zero).
  */
-static cdl_status build_header(const cdl_pkg_write_params *p, uint32_t block_size,
-			       uint8_t *hdr, size_t cap, uint32_t *hdr_len, char *msg,
-			       size_t msg_size)
+static cdl_status build_header(const cdl_pkg_write_params *p, uint32_t block_size, uint8_t *hdr,
+			       size_t cap, uint32_t *hdr_len, char *msg, size_t msg_size)
 {
-	out_buf o = { hdr, cap, 0, false };
+	out_buf o = {hdr, cap, 0, false};
 	const cdl_pkg_preproc *pp = p->preproc && p->preproc->present ? p->preproc : NULL;
 	uint32_t block_count = (uint32_t)(((uint64_t)p->plan_len + block_size - 1) / block_size);
 	uint8_t *fixed = ob_take(&o, CDL_PKG_FIXED_LEN);
@@ -389,9 +394,8 @@ static cdl_status wrap_key(uint8_t *hdr, uint32_t header_len, EVP_PKEY *device_p
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret, secret_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-						      hdr + CDL_PKG_OFF_MODEL_ID,
-						      CDL_PKG_MODEL_ID_LEN);
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_SALT, hdr + CDL_PKG_OFF_MODEL_ID, CDL_PKG_MODEL_ID_LEN);
 	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info));
 	params[4] = OSSL_PARAM_construct_end();
 	hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -466,10 +470,10 @@ out:
 	return s;
 }
 
-cdl_status cdl_pkg_seal_with_key(uint8_t *pkg, size_t len, const uint8_t content_key[CDL_PKG_KEY_LEN],
-				 EVP_PKEY *device_pub, EVP_PKEY *provider_key,
-				 cdl_pkg_progress_fn progress, void *progress_arg, char *msg,
-				 size_t msg_size)
+cdl_status cdl_pkg_seal_with_key(uint8_t *pkg, size_t len,
+				 const uint8_t content_key[CDL_PKG_KEY_LEN], EVP_PKEY *device_pub,
+				 EVP_PKEY *provider_key, cdl_pkg_progress_fn progress,
+				 void *progress_arg, char *msg, size_t msg_size)
 {
 	uint32_t header_len = 0, block_size = 0, block_count = 0;
 	uint64_t total = 0;
@@ -482,8 +486,8 @@ cdl_status cdl_pkg_seal_with_key(uint8_t *pkg, size_t len, const uint8_t content
 	header_len = cdl_pkg_get_u32(pkg + CDL_PKG_OFF_HEADER_LEN);
 	block_size = cdl_pkg_get_u32(pkg + CDL_PKG_OFF_BLOCK_SIZE);
 	block_count = cdl_pkg_get_u32(pkg + CDL_PKG_OFF_BLOCK_COUNT);
-	if (header_len < CDL_PKG_MIN_HEADER || header_len > CDL_PKG_MAX_HEADER ||
-	    block_size == 0 || block_size > CDL_PKG_MAX_BLOCK_SIZE ||
+	if (header_len < CDL_PKG_MIN_HEADER || header_len > CDL_PKG_MAX_HEADER || block_size == 0 ||
+	    block_size > CDL_PKG_MAX_BLOCK_SIZE ||
 	    !cdl_pkg_total_len(header_len, block_size, block_count, &total) || total != len)
 		return cdl_fmt_fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
 				    "failed to seal package: its sizes do not match its length");
@@ -542,8 +546,8 @@ static cdl_status self_check(const uint8_t *pkg, size_t len, char *msg, size_t m
 	cdl_pkg_close(r);
 	free(r);
 	if (s != CDL_OK)
-		return cdl_fmt_fail(msg, msg_size, s, "failed to pack: the result does not read back: %s",
-				    rmsg);
+		return cdl_fmt_fail(msg, msg_size, s,
+				    "failed to pack: the result does not read back: %s", rmsg);
 	return CDL_OK;
 }
 

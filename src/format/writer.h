@@ -37,9 +37,9 @@ typedef struct cdl_pkg_write_params {
 	/* Extra raw records after the preprocessing one (future types, tests). */
 	const cdl_pkg_ext *extra_ext;
 	uint16_t n_extra_ext;
-	EVP_PKEY *device_pub;   /* recipient: the device's P-256 public key */
-	EVP_PKEY *provider_key; /* signer: the provider's P-256 private key */
-	uint32_t block_size;    /* 0: CDL_PKG_DEFAULT_BLOCK_SIZE */
+	EVP_PKEY *device_pub;	      /* recipient: the device's P-256 public key */
+	EVP_PKEY *provider_key;	      /* signer: the provider's P-256 private key */
+	uint32_t block_size;	      /* 0: CDL_PKG_DEFAULT_BLOCK_SIZE */
 	cdl_pkg_progress_fn progress; /* may be NULL */
 	void *progress_arg;
 } cdl_pkg_write_params;
@@ -63,7 +63,7 @@ typedef struct cdl_pkg_write_info {
  */
 cdl_status cdl_pkg_write(const cdl_pkg_write_params *p, uint8_t **out, size_t *out_len,
 			 cdl_pkg_write_info *info, char *msg, size_t msg_size)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Writes data to path atomically (temporary file in the same directory, rename). */
 cdl_status cdl_pkg_write_file(const char *path, const uint8_t *data, size_t len, char *msg,
@@ -87,10 +87,11 @@ cdl_status cdl_pkg_seal(uint8_t *pkg, size_t len, EVP_PKEY *device_pub, EVP_PKEY
  * against if a key were ever reused): a real package must never share its
  * content key with another.
  */
-cdl_status cdl_pkg_seal_with_key(uint8_t *pkg, size_t len, const uint8_t content_key[CDL_PKG_KEY_LEN],
-				 EVP_PKEY *device_pub, EVP_PKEY *provider_key,
-				 cdl_pkg_progress_fn progress, void *progress_arg, char *msg,
-				 size_t msg_size) __attribute__((warn_unused_result));
+cdl_status cdl_pkg_seal_with_key(uint8_t *pkg, size_t len,
+				 const uint8_t content_key[CDL_PKG_KEY_LEN], EVP_PKEY *device_pub,
+				 EVP_PKEY *provider_key, cdl_pkg_progress_fn progress,
+				 void *progress_arg, char *msg, size_t msg_size)
+    __attribute__((warn_unused_result));
 
 /*
  * Puts provider_key's public point into the header and (re)signs header ||

@@ -19,7 +19,7 @@ static char *dup_str(const char *s)
 }
 
 static void fmt_msg(char *msg, size_t msg_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fmt_msg(char *msg, size_t msg_size, const char *fmt, ...)
 {
@@ -97,8 +97,9 @@ cdl_status cdl_attr_clone(const cdl_attr *src, cdl_attr *dst)
 		if (!p)
 			goto oom;
 		if (src->count)
-			memcpy(p, src->type == CDL_ATTR_FLOATS ? (const void *)src->v.floats
-							       : (const void *)src->v.ints,
+			memcpy(p,
+			       src->type == CDL_ATTR_FLOATS ? (const void *)src->v.floats
+							    : (const void *)src->v.ints,
 			       (size_t)src->count * esize);
 		if (src->type == CDL_ATTR_FLOATS)
 			a.v.floats = p;
@@ -194,10 +195,9 @@ static void free_node(cdl_gnode *node)
 	memset(node, 0, sizeof(*node));
 }
 
-cdl_status cdl_graph_add_node(cdl_graph *g, const char *op_type, const char *name,
-			      uint32_t opset, const uint32_t *inputs, uint32_t n_inputs,
-			      const uint32_t *outputs, uint32_t n_outputs,
-			      const cdl_attr *attrs, uint32_t n_attrs)
+cdl_status cdl_graph_add_node(cdl_graph *g, const char *op_type, const char *name, uint32_t opset,
+			      const uint32_t *inputs, uint32_t n_inputs, const uint32_t *outputs,
+			      uint32_t n_outputs, const cdl_attr *attrs, uint32_t n_attrs)
 {
 	cdl_gnode node;
 	uint32_t *in = NULL, *out = NULL;
@@ -398,8 +398,7 @@ static void remap_list(uint32_t *list, uint32_t n, const uint32_t *map, uint32_t
 			list[k] = map[list[k]];
 }
 
-static void remap_nodes(cdl_gnode *nodes, uint32_t n_nodes, const uint32_t *map,
-			uint32_t n_tensors)
+static void remap_nodes(cdl_gnode *nodes, uint32_t n_nodes, const uint32_t *map, uint32_t n_tensors)
 {
 	for (uint32_t i = 0; i < n_nodes; i++) {
 		cdl_gnode *node = &nodes[i];
@@ -465,8 +464,8 @@ cdl_status cdl_graph_compact(cdl_graph *g)
 
 /* --- shape inference of one node ------------------------------------------ */
 
-cdl_status cdl_graph_infer_node(cdl_graph *g, cdl_gnode *node, size_t *workspace_size,
-				char *msg, size_t msg_size)
+cdl_status cdl_graph_infer_node(cdl_graph *g, cdl_gnode *node, size_t *workspace_size, char *msg,
+				size_t msg_size)
 {
 	const cdl_node *n = &node->n;
 	const char *name = n->name ? n->name : "";
@@ -486,6 +485,7 @@ cdl_status cdl_graph_infer_node(cdl_graph *g, cdl_gnode *node, size_t *workspace
 			n->op_type, name[0] ? " (node '" : "", name, name[0] ? "')" : "");
 		return CDL_ERR_UNSUPPORTED;
 	}
+	/* names that are no ONNX operator were refused at import (MALFORMED) */
 	def = cdl_op_find(n->op_type);
 	if (!def || !def->infer) {
 		if (name[0])

@@ -97,7 +97,7 @@ static bool nesting_too_deep(const uint8_t *buf, size_t len)
 			if (!read_varint(buf, stack[top].end, &pos, &n) || n > stack[top].end - pos)
 				return false;
 			fd = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(
-							      stack[top].desc, (unsigned)(tag >> 3))
+							  stack[top].desc, (unsigned)(tag >> 3))
 						    : NULL;
 			if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->descriptor) {
 				if (top + 1 >= IMPORT_MAX_NESTING)
@@ -120,9 +120,10 @@ cdl_status cdl_onnx_check_nesting(const uint8_t *buf, size_t len, char *msg, siz
 	if (!nesting_too_deep(buf, len))
 		return CDL_OK;
 	if (msg && msg_size)
-		snprintf(msg, msg_size,
-			 "failed to parse ONNX model (%zu bytes): messages nested more than %d deep",
-			 len, IMPORT_MAX_NESTING);
+		snprintf(
+		    msg, msg_size,
+		    "failed to parse ONNX model (%zu bytes): messages nested more than %d deep",
+		    len, IMPORT_MAX_NESTING);
 	return CDL_ERR_MALFORMED;
 }
 
@@ -160,7 +161,8 @@ static bool map_put(name_map *m, const char *key, uint32_t val)
 {
 	if ((m->n + 1) * 2 > m->cap) {
 		uint32_t cap = m->cap ? m->cap * 2 : 64;
-		name_map bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(uint32_t)), cap, 0};
+		name_map bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(uint32_t)), cap,
+				   0};
 
 		if (!bigger.keys || !bigger.vals || cap < m->cap) {
 			free(bigger.keys);
@@ -213,7 +215,7 @@ typedef struct importer {
 } importer;
 
 static cdl_status fail(importer *im, cdl_status status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static cdl_status fail(importer *im, cdl_status status, const char *fmt, ...)
 {
@@ -282,8 +284,7 @@ static cdl_status new_tensor(importer *im, const char *name, uint32_t *out)
 }
 
 /* Defines an ONNX name in scope sc; a second definition is malformed. */
-static cdl_status define(importer *im, scope *sc, const char *name, const char *what,
-			 uint32_t *out)
+static cdl_status define(importer *im, scope *sc, const char *name, const char *what, uint32_t *out)
 {
 	cdl_status status;
 
@@ -291,9 +292,10 @@ static cdl_status define(importer *im, scope *sc, const char *name, const char *
 		return fail(im, CDL_ERR_MALFORMED, "failed to import ONNX model: %s has no name",
 			    what);
 	if (map_get(&sc->names, name) != CDL_NO_TENSOR)
-		return fail(im, CDL_ERR_MALFORMED,
-			    "failed to import ONNX model: tensor '%s' is defined twice (again as %s)",
-			    name, what);
+		return fail(
+		    im, CDL_ERR_MALFORMED,
+		    "failed to import ONNX model: tensor '%s' is defined twice (again as %s)", name,
+		    what);
 	status = new_tensor(im, name, out);
 	if (status)
 		return status;
@@ -395,7 +397,8 @@ static cdl_status constant_value(importer *im, const Onnx__NodeProto *np, cdl_te
 	if (strcmp(an, "value") == 0) {
 		if (!a->t)
 			return fail(im, CDL_ERR_MALFORMED,
-				    "failed to import Constant '%s': 'value' holds no tensor", node);
+				    "failed to import Constant '%s': 'value' holds no tensor",
+				    node);
 		return tensor_from_proto(im, a->t, "Constant", out);
 	}
 	if (strcmp(an, "value_float") == 0) {
@@ -499,7 +502,8 @@ static cdl_status import_input(importer *im, scope *sc, const Onnx__ValueInfoPro
 		for (size_t d = 0; d < tt->shape->n_dim; d++) {
 			const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
 
-			if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+			if (dim->value_case ==
+			    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
 				if (dim->dim_value < 0)
 					return fail(im, CDL_ERR_MALFORMED,
 						    "failed to import input '%s': dim %zu is %lld",
@@ -507,7 +511,8 @@ static cdl_status import_input(importer *im, scope *sc, const Onnx__ValueInfoPro
 				gt->t.dims[d] = dim->dim_value;
 				continue;
 			}
-			if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+			if (dim->value_case ==
+				ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
 			    dim->dim_param && dim->dim_param[0])
 				return fail(im, CDL_ERR_INVALID_ARGUMENT,
 					    "failed to import input '%s': dim %zu ('%s') is "
@@ -906,8 +911,13 @@ static cdl_status import_node(importer *im, const scope *sc, const Onnx__NodePro
 		return fail(im, CDL_ERR_UNSUPPORTED, "op %s from domain %s is not supported%s", op,
 			    np->domain, node_ref(name, ref, sizeof(ref)));
 	if (!im->opset)
-		return fail(im, CDL_ERR_MALFORMED,
-			    "failed to import ONNX model: it declares no opset for the ONNX domain");
+		return fail(
+		    im, CDL_ERR_MALFORMED,
+		    "failed to import ONNX model: it declares no opset for the ONNX domain");
+	/* an ONNX op cdl lacks is unsupported; a name ONNX does not define is an error */
+	if (!cdl_op_find(op) && !cdl_onnx_is_operator(op))
+		return fail(im, CDL_ERR_MALFORMED, "op %s%s is not an ONNX operator", op,
+			    node_ref(name, ref, sizeof(ref)));
 	ins = malloc((np->n_input + 1) * sizeof(*ins));
 	attrs = calloc(np->n_attribute + 1, sizeof(*attrs));
 	if (!ins || !attrs) {
@@ -978,8 +988,8 @@ static cdl_status import_node(importer *im, const scope *sc, const Onnx__NodePro
 	while (n_outs && (!np->output[n_outs - 1] || !np->output[n_outs - 1][0]))
 		n_outs--;
 	if (np->n_input > UINT32_MAX / 2 || n_outs > UINT32_MAX / 2) {
-		status = fail(im, CDL_ERR_MALFORMED, "node '%s' has too many inputs or outputs",
-			      name);
+		status =
+		    fail(im, CDL_ERR_MALFORMED, "node '%s' has too many inputs or outputs", name);
 		goto out;
 	}
 	status = cdl_graph_add_node(im->g, op, name, im->opset, ins, (uint32_t)np->n_input, outs,
@@ -1014,9 +1024,10 @@ static cdl_status import_graph(importer *im, const Onnx__GraphProto *gp, scope *
 		return fail(im, CDL_ERR_UNSUPPORTED,
 			    "failed to import sparse initializer '%s': sparse tensors are not "
 			    "supported",
-			    gp->sparse_initializer[0]->values && gp->sparse_initializer[0]->values->name
-				    ? gp->sparse_initializer[0]->values->name
-				    : "");
+			    gp->sparse_initializer[0]->values &&
+				    gp->sparse_initializer[0]->values->name
+				? gp->sparse_initializer[0]->values->name
+				: "");
 	for (size_t i = 0; i < gp->n_initializer; i++) {
 		const Onnx__TensorProto *tp = gp->initializer[i];
 		cdl_tensor value;
@@ -1038,10 +1049,11 @@ static cdl_status import_graph(importer *im, const Onnx__GraphProto *gp, scope *
 				found = gp->input[i]->name && im->shapes[s].name &&
 					strcmp(gp->input[i]->name, im->shapes[s].name) == 0;
 			if (!found)
-				return fail(im, CDL_ERR_INVALID_ARGUMENT,
-					    "failed to import ONNX model: a shape is given for '%s', "
-					    "but the model has no input called that",
-					    str_or_empty(im->shapes[s].name));
+				return fail(
+				    im, CDL_ERR_INVALID_ARGUMENT,
+				    "failed to import ONNX model: a shape is given for '%s', "
+				    "but the model has no input called that",
+				    str_or_empty(im->shapes[s].name));
 		}
 		for (size_t i = 0; i < gp->n_input; i++) {
 			const Onnx__ValueInfoProto *vi = gp->input[i];
@@ -1061,8 +1073,8 @@ static cdl_status import_graph(importer *im, const Onnx__GraphProto *gp, scope *
 		total_outs += gp->node[i]->n_output;
 		if (!gp->node[i]->op_type || !gp->node[i]->op_type[0])
 			return fail(im, CDL_ERR_MALFORMED,
-				    "failed to import ONNX model: node %zu ('%s') has no op type", i,
-				    str_or_empty(gp->node[i]->name));
+				    "failed to import ONNX model: node %zu ('%s') has no op type",
+				    i, str_or_empty(gp->node[i]->name));
 	}
 	outs = malloc((total_outs + 1) * sizeof(*outs));
 	if (!outs)
@@ -1199,7 +1211,8 @@ cdl_status cdl_onnx_import(const uint8_t *buf, size_t len, const cdl_input_shape
 	if (msg && msg_size)
 		msg[0] = '\0';
 	if (!out || (!buf && len))
-		return fail(&im, CDL_ERR_INVALID_ARGUMENT, "failed to import ONNX model: no buffer");
+		return fail(&im, CDL_ERR_INVALID_ARGUMENT,
+			    "failed to import ONNX model: no buffer");
 	*out = NULL;
 
 	status = cdl_onnx_check_nesting(buf, len, msg, msg_size);
@@ -1231,7 +1244,8 @@ cdl_status cdl_onnx_import(const uint8_t *buf, size_t len, const cdl_input_shape
 	if (status)
 		goto out;
 	if (!im.g->n_outputs) {
-		status = fail(&im, CDL_ERR_MALFORMED, "failed to import ONNX model: it has no outputs");
+		status =
+		    fail(&im, CDL_ERR_MALFORMED, "failed to import ONNX model: it has no outputs");
 		goto out;
 	}
 	*out = im.g;
@@ -1245,8 +1259,8 @@ out:
 	return status;
 }
 
-cdl_status cdl_onnx_import_file(const char *path, const cdl_input_shape *shapes,
-				uint32_t n_shapes, cdl_graph **out, char *msg, size_t msg_size)
+cdl_status cdl_onnx_import_file(const char *path, const cdl_input_shape *shapes, uint32_t n_shapes,
+				cdl_graph **out, char *msg, size_t msg_size)
 {
 	FILE *f = NULL;
 	uint8_t *buf = NULL;
@@ -1271,7 +1285,8 @@ cdl_status cdl_onnx_import_file(const char *path, const cdl_input_shape *shapes,
 	len = (size_t)st.st_size;
 	buf = malloc(len + 1);
 	if (!buf) {
-		snprintf(msg, msg_size, "failed to read %s: out of memory for %zu bytes", path, len);
+		snprintf(msg, msg_size, "failed to read %s: out of memory for %zu bytes", path,
+			 len);
 		status = CDL_ERR_OUT_OF_MEMORY;
 		goto out;
 	}

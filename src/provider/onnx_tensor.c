@@ -55,15 +55,18 @@ cdl_status cdl_onnx_tensor_from_proto(const void *proto, cdl_tensor *out, char *
 		if (tp->raw_data.len != nbytes)
 			goto size_mismatch;
 		/* raw_data is little-endian; so are all targets cdl supports */
-		memcpy(data, tp->raw_data.data, nbytes);
+		if (nbytes)
+			memcpy(data, tp->raw_data.data, nbytes);
 	} else if (t.dtype == CDL_DTYPE_F32) {
 		if (tp->n_float_data != numel)
 			goto size_mismatch;
-		memcpy(data, tp->float_data, nbytes);
+		if (nbytes)
+			memcpy(data, tp->float_data, nbytes);
 	} else if (t.dtype == CDL_DTYPE_I64) {
 		if (tp->n_int64_data != numel)
 			goto size_mismatch;
-		memcpy(data, tp->int64_data, nbytes);
+		if (nbytes)
+			memcpy(data, tp->int64_data, nbytes);
 	} else {
 		/* int32, int8, uint8, bool travel in int32_data */
 		if (tp->n_int32_data != numel)
@@ -125,13 +128,18 @@ cdl_status cdl_onnx_parse_tensor(const uint8_t *buf, size_t len, char **name, cd
 cdl_status cdl_onnx_input_names(const uint8_t *buf, size_t len, char ***names, uint32_t *n,
 				char *msg, size_t msg_size)
 {
-	Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-	cdl_status status = CDL_OK;
+	Onnx__ModelProto *m = NULL;
+	cdl_status status;
 	char **list = NULL;
 	uint32_t count = 0;
 
 	*names = NULL;
 	*n = 0;
+	/* protobuf-c unpacks recursively: refuse absurd nesting before it does */
+	status = cdl_onnx_check_nesting(buf, len, msg, msg_size);
+	if (status)
+		return status;
+	m = onnx__model_proto__unpack(NULL, len, buf);
 	if (!m || !m->graph) {
 		snprintf(msg, msg_size, "not a valid ONNX model (%zu bytes)", len);
 		status = CDL_ERR_MALFORMED;

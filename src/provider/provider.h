@@ -72,6 +72,9 @@ cdl_status cdl_compile_onnx_file(const char *path, const cdl_input_shape *shapes
 				 uint32_t n_shapes, uint8_t **plan, size_t *plan_len, char *msg,
 				 size_t msg_size);
 
+/* True if op_type is an operator of the default ONNX domain (onnx_ops.c). */
+bool cdl_onnx_is_operator(const char *op_type);
+
 /* --- ONNX tensors (onnx_tensor.c) --------------------------------------- */
 
 /*

@@ -82,8 +82,8 @@ static void expect_open(const uint8_t *pkg, size_t len, cdl_status want, const c
 
 static void test_roundtrip(void)
 {
-	static const uint32_t block_sizes[] = { 4096, 3 * 4096, 65536, 0 /* default */ };
-	static const size_t plan_lens[] = { 1, 4095, 4096, 4097, 65536, 300 * 1024 + 123 };
+	static const uint32_t block_sizes[] = {4096, 3 * 4096, 65536, 0 /* default */};
+	static const size_t plan_lens[] = {1, 4095, 4096, 4097, 65536, 300 * 1024 + 123};
 
 	for (size_t b = 0; b < sizeof(block_sizes) / sizeof(block_sizes[0]); b++) {
 		for (size_t l = 0; l < sizeof(plan_lens) / sizeof(plan_lens[0]); l++) {
@@ -93,12 +93,13 @@ static void test_roundtrip(void)
 			uint32_t bs = block_sizes[b] ? block_sizes[b] : CDL_PKG_DEFAULT_BLOCK_SIZE;
 			uint64_t blocks = (plan_lens[l] + bs - 1) / bs;
 			char msg[MSG_SIZE] = "";
-			cdl_status s = open_full(pkg, len, F.device, plan, plan_lens[l], msg,
-						 sizeof(msg));
+			cdl_status s =
+			    open_full(pkg, len, F.device, plan, plan_lens[l], msg, sizeof(msg));
 
 			CHECK(s == CDL_OK, "round trip bs %u len %zu: %s (%s)", bs, plan_lens[l],
 			      cdl_pkg_status_name(s), msg);
-			CHECK(len == hdr_len(pkg) + blocks * (bs + CDL_PKG_TAG_LEN) + CDL_PKG_SIG_LEN,
+			CHECK(len ==
+				  hdr_len(pkg) + blocks * (bs + CDL_PKG_TAG_LEN) + CDL_PKG_SIG_LEN,
 			      "package length %zu does not follow the layout", len);
 			free(pkg);
 			free(plan);
@@ -136,16 +137,16 @@ static void test_fields_and_ranges(void)
 	CHECK(h->block_size == 4096 && h->block_count == (F.plan_len + 4095) / 4096, "blocks");
 	CHECK(h->stream_len == F.plan_len, "stream length");
 	CHECK(h->policy.output_mode == CDL_PKG_OUTPUT_TOPK && h->policy.topk == 5 &&
-		      h->policy.max_queries == 1000 && h->policy.expiry == 1893456000,
+		  h->policy.max_queries == 1000 && h->policy.expiry == 1893456000,
 	      "policy");
 	CHECK(h->n_inputs == 1 && h->n_outputs == 2, "io counts");
 	CHECK(!strcmp(h->inputs[0].name, "input") && h->inputs[0].rank == 4 &&
-		      h->inputs[0].dims[2] == 224 && h->inputs[0].dtype == 1,
+		  h->inputs[0].dims[2] == 224 && h->inputs[0].dtype == 1,
 	      "input 0");
 	CHECK(!strcmp(h->outputs[1].name, "feat") && h->outputs[1].dims[1] == 512, "output 1");
 	CHECK(h->preproc.present && h->preproc.n_channels == 3 && h->preproc.mean[1] == 0.456f &&
-		      h->preproc.std[2] == 0.225f && h->preproc.resize_short == 256 &&
-		      h->preproc.scale == 1.0f / 255.0f,
+		  h->preproc.std[2] == 0.225f && h->preproc.resize_short == 256 &&
+		  h->preproc.scale == 1.0f / 255.0f,
 	      "preprocessing");
 
 	for (int i = 0; i < 2000; i++) {
@@ -202,8 +203,7 @@ static void test_api(void)
 	      "NULL package");
 	CHECK(cdl_pkg_open(pkg, len, NULL, r, msg, sizeof(msg)) == CDL_ERR_INVALID_ARGUMENT,
 	      "NULL crypto");
-	CHECK(cdl_pkg_open(pkg, len, &o.crypto, NULL, msg, sizeof(msg)) ==
-		      CDL_ERR_INVALID_ARGUMENT,
+	CHECK(cdl_pkg_open(pkg, len, &o.crypto, NULL, msg, sizeof(msg)) == CDL_ERR_INVALID_ARGUMENT,
 	      "NULL reader");
 	CHECK(cdl_pkg_open(pkg, len, &o.crypto, r, NULL, 0) == CDL_OK, "NULL msg is allowed");
 	cdl_pkg_close(r);
@@ -250,7 +250,7 @@ static void test_api(void)
 
 	/* A 1-byte message buffer still gets a NUL terminator and no overflow. */
 	{
-		char tiny[1] = { 'x' };
+		char tiny[1] = {'x'};
 
 		s = cdl_pkg_open(pkg, len - 1, &o.crypto, r, tiny, sizeof(tiny));
 		CHECK(s == CDL_ERR_INTEGRITY && tiny[0] == '\0', "tiny message buffer");
@@ -380,7 +380,9 @@ static void test_bitflip_blocks(uint32_t block_size)
 		uint8_t *blk = block_ptr(pkg, b);
 
 		for (int k = 0; k < 10; k++) {
-			size_t pos = k == 0 ? 0 : k == 1 ? block_size - 1 : rnd_next(&st) % block_size;
+			size_t pos = k == 0   ? 0
+				     : k == 1 ? block_size - 1
+					      : rnd_next(&st) % block_size;
 			int bit = (int)(rnd_next(&st) % 8);
 
 			blk[pos] ^= (uint8_t)(1u << bit);
@@ -391,8 +393,7 @@ static void test_bitflip_blocks(uint32_t block_size)
 			CHECK(all_zero(out, block_size),
 			      "block %u: output not wiped after a failed read", b);
 			if (b + 1 < n) {
-				s = cdl_pkg_read_block(r, b + 1, out, block_size, msg,
-						       sizeof(msg));
+				s = cdl_pkg_read_block(r, b + 1, out, block_size, msg, sizeof(msg));
 				CHECK(s == CDL_OK, "intact block %u after tampered %u: %s", b + 1,
 				      b, msg);
 			}
@@ -453,7 +454,7 @@ static void test_truncate(void)
 
 static void test_append(void)
 {
-	static const size_t extra[] = { 1, 15, 16, 64, 4096, 4096 + 16, 100000 };
+	static const size_t extra[] = {1, 15, 16, 64, 4096, 4096 + 16, 100000};
 	size_t len = 0;
 	uint8_t *pkg = write_pkg(&F, F.plan, F.plan_len, 4096, &len);
 
@@ -472,7 +473,8 @@ static void test_append(void)
 		memcpy(t + len + extra[i] - CDL_PKG_SIG_LEN, pkg + len - CDL_PKG_SIG_LEN,
 		       CDL_PKG_SIG_LEN);
 		memset(t + len - CDL_PKG_SIG_LEN, 0, extra[i]);
-		expect_open(t, len + extra[i], CDL_ERR_INTEGRITY, "bytes inserted before the signature");
+		expect_open(t, len + extra[i], CDL_ERR_INTEGRITY,
+			    "bytes inserted before the signature");
 		free(t);
 	}
 	free(pkg);
@@ -524,7 +526,7 @@ static void test_drop_block(void)
 	size_t len = 0, tl = 0;
 	uint8_t *pkg = write_pkg(&F, F.plan, F.plan_len, 4096, &len);
 	uint32_t n = blk_count(pkg);
-	uint32_t ks[] = { 0, 1, n / 2, n - 2 };
+	uint32_t ks[] = {0, 1, n / 2, n - 2};
 	char msg[MSG_SIZE];
 
 	expect_open(pkg, len, CDL_OK, "control");
@@ -575,7 +577,7 @@ static void test_swap_blocks(void)
 	size_t len = 0;
 	uint8_t *pkg = write_pkg(&F, F.plan, F.plan_len, 4096, &len);
 	uint32_t n = blk_count(pkg);
-	uint32_t pairs[][2] = { { 0, 1 }, { 3, 9 }, { 0, n - 1 }, { n - 2, n - 1 } };
+	uint32_t pairs[][2] = {{0, 1}, {3, 9}, {0, n - 1}, {n - 2, n - 1}};
 
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		uint32_t a = pairs[i][0], b = pairs[i][1];
@@ -610,7 +612,7 @@ static void splice_attacks(const uint8_t *victim, size_t len, const uint8_t *don
 			   const char *what)
 {
 	uint32_t n = blk_count(victim);
-	uint32_t ks[] = { 0, 5, n - 1 };
+	uint32_t ks[] = {0, 5, n - 1};
 	char label[128];
 
 	for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
@@ -691,11 +693,11 @@ static void test_policy_resign(void)
 		uint64_t value;
 		const char *what;
 	} edits[] = {
-		{ CDL_PKG_OFF_OUTPUT_MODE, 2, CDL_PKG_OUTPUT_FULL, "top-5 -> full outputs" },
-		{ CDL_PKG_OFF_TOPK, 4, 1000, "top-5 -> top-1000" },
-		{ CDL_PKG_OFF_MAX_QUERIES, 8, 0, "1000 queries -> unlimited" },
-		{ CDL_PKG_OFF_EXPIRY, 8, 0, "expiry 2030 -> never" },
-		{ CDL_PKG_OFF_EXPIRY, 8, UINT64_MAX, "expiry 2030 -> far future" },
+	    {CDL_PKG_OFF_OUTPUT_MODE, 2, CDL_PKG_OUTPUT_FULL, "top-5 -> full outputs"},
+	    {CDL_PKG_OFF_TOPK, 4, 1000, "top-5 -> top-1000"},
+	    {CDL_PKG_OFF_MAX_QUERIES, 8, 0, "1000 queries -> unlimited"},
+	    {CDL_PKG_OFF_EXPIRY, 8, 0, "expiry 2030 -> never"},
+	    {CDL_PKG_OFF_EXPIRY, 8, UINT64_MAX, "expiry 2030 -> far future"},
 	};
 	char msg[MSG_SIZE];
 
@@ -776,7 +778,7 @@ static void test_wrong_device(void)
 
 /* Open-addressing set of 16-byte windows of a buffer, keyed by a 64-bit hash. */
 typedef struct window_set {
-	uint64_t *keys;   /* hash | 1, 0 = empty */
+	uint64_t *keys; /* hash | 1, 0 = empty */
 	uint32_t *pos;
 	size_t cap;
 	const uint8_t *src;
@@ -845,7 +847,7 @@ static size_t count_windows(const window_set *w, const uint8_t *p, size_t len, s
 
 static void test_no_plaintext_windows(void)
 {
-	static const uint32_t block_sizes[] = { 4096, 65536 };
+	static const uint32_t block_sizes[] = {4096, 65536};
 	window_set w;
 
 	ws_build(&w, F.plan, F.plan_len);
@@ -854,7 +856,8 @@ static void test_no_plaintext_windows(void)
 		uint8_t *pkg = write_pkg(&F, F.plan, F.plan_len, block_sizes[b], &len);
 
 		hits = count_windows(&w, pkg, len, &first);
-		CHECK(hits == 0, "block size %u: %zu plaintext windows in the package, first at %zu",
+		CHECK(hits == 0,
+		      "block size %u: %zu plaintext windows in the package, first at %zu",
 		      block_sizes[b], hits, first);
 		/* Control: the detector finds one planted 16-byte window. */
 		memcpy(pkg + len / 2, F.plan + 12345, 16);
@@ -887,8 +890,8 @@ static void check_malformed(const uint8_t *pkg, size_t len, edit_fn edit, bool d
 	CHECK(p == want, "%s: parse got %s (%s), want %s", what, cdl_pkg_status_name(p), msg,
 	      cdl_pkg_status_name(want));
 	if (want == CDL_ERR_MALFORMED && do_resign)
-		CHECK(!strstr(msg, "signature"), "%s: should fail in the parser, not the signature: %s",
-		      what, msg);
+		CHECK(!strstr(msg, "signature"),
+		      "%s: should fail in the parser, not the signature: %s", what, msg);
 	s = open_full(t, len, F.device, F.plan, F.plan_len, msg, sizeof(msg));
 	if (want == CDL_OK && !do_resign)
 		CHECK(s == CDL_OK, "%s: does not open: %s", what, msg);
@@ -900,11 +903,11 @@ static void check_malformed(const uint8_t *pkg, size_t len, edit_fn edit, bool d
 	free(t);
 }
 
-#define EDIT(name, body)                                   \
-	static void name(uint8_t *p, size_t len)           \
-	{                                                  \
-		(void)len;                                 \
-		body;                                      \
+#define EDIT(name, body)                                                                           \
+	static void name(uint8_t *p, size_t len)                                                   \
+	{                                                                                          \
+		(void)len;                                                                         \
+		body;                                                                              \
 	}
 
 EDIT(e_magic, p[3] = 'X')
@@ -928,9 +931,8 @@ EDIT(e_bc_big, cdl_pkg_put_u32(p + CDL_PKG_OFF_BLOCK_COUNT, CDL_PKG_MAX_BLOCKS +
 EDIT(e_bc_max, cdl_pkg_put_u32(p + CDL_PKG_OFF_BLOCK_COUNT, UINT32_MAX))
 EDIT(e_sl0, cdl_pkg_put_u64(p + CDL_PKG_OFF_STREAM_LEN, 0))
 EDIT(e_sl_max, cdl_pkg_put_u64(p + CDL_PKG_OFF_STREAM_LEN, UINT64_MAX))
-EDIT(e_sl_over,
-     cdl_pkg_put_u64(p + CDL_PKG_OFF_STREAM_LEN,
-		     (uint64_t)cdl_pkg_get_u32(p + CDL_PKG_OFF_BLOCK_COUNT) * 4096 + 1))
+EDIT(e_sl_over, cdl_pkg_put_u64(p + CDL_PKG_OFF_STREAM_LEN,
+				(uint64_t)cdl_pkg_get_u32(p + CDL_PKG_OFF_BLOCK_COUNT) * 4096 + 1))
 EDIT(e_sl_under,
      cdl_pkg_put_u64(p + CDL_PKG_OFF_STREAM_LEN,
 		     (uint64_t)(cdl_pkg_get_u32(p + CDL_PKG_OFF_BLOCK_COUNT) - 1) * 4096))
@@ -1007,89 +1009,89 @@ static void test_malformed(void)
 		cdl_status want;
 		const char *what;
 	} cases[] = {
-		{ e_none, false, CDL_OK, "control: unedited" },
-		{ e_none, true, CDL_OK, "control: re-signed parses (open fails)" },
-		{ e_magic, false, CDL_ERR_MALFORMED, "bad magic" },
-		{ e_major2, false, CDL_ERR_UNSUPPORTED, "major version 2" },
-		{ e_major0, false, CDL_ERR_UNSUPPORTED, "major version 0" },
-		{ e_minor7, true, CDL_OK, "minor version 7 is read (same major)" },
-		{ e_hl0, false, CDL_ERR_MALFORMED, "header length 0" },
-		{ e_hl_small, false, CDL_ERR_MALFORMED, "header length below minimum" },
-		{ e_hl_big, false, CDL_ERR_MALFORMED, "header length above 16 KiB" },
-		{ e_hl_max, false, CDL_ERR_MALFORMED, "header length 2^32-1" },
-		{ e_hl_past, false, CDL_ERR_INTEGRITY, "header length past the file layout" },
-		{ e_bs0, false, CDL_ERR_MALFORMED, "block size 0" },
-		{ e_bs1, false, CDL_ERR_MALFORMED, "block size 1" },
-		{ e_bs4095, false, CDL_ERR_MALFORMED, "block size 4095" },
-		{ e_bs4097, false, CDL_ERR_MALFORMED, "block size 4097" },
-		{ e_bs_huge, false, CDL_ERR_MALFORMED, "block size 16 MiB + 4 KiB" },
-		{ e_bs_max, false, CDL_ERR_MALFORMED, "block size 2^32-1" },
-		{ e_bs_2g, false, CDL_ERR_MALFORMED, "block size 2 GiB" },
-		{ e_bc0, false, CDL_ERR_MALFORMED, "block count 0" },
-		{ e_bc_big, false, CDL_ERR_MALFORMED, "block count 2^24+1" },
-		{ e_bc_max, false, CDL_ERR_MALFORMED, "block count 2^32-1" },
-		{ e_sl0, false, CDL_ERR_MALFORMED, "stream length 0" },
-		{ e_sl_max, false, CDL_ERR_MALFORMED, "stream length 2^64-1" },
-		{ e_sl_over, false, CDL_ERR_MALFORMED, "stream length past the blocks" },
-		{ e_sl_under, false, CDL_ERR_MALFORMED, "stream length leaves the last block empty" },
-		{ e_mode3, true, CDL_ERR_MALFORMED, "output mode 3" },
-		{ e_mode_ffff, true, CDL_ERR_MALFORMED, "output mode 0xffff" },
-		{ e_topk0, true, CDL_ERR_MALFORMED, "top-k mode with k 0" },
-		{ e_topk_big, true, CDL_ERR_MALFORMED, "top-k 70000" },
-		{ e_topk_full, true, CDL_ERR_MALFORMED, "k given with full output" },
-		{ e_res0, true, CDL_ERR_MALFORMED, "reserved0 not zero" },
-		{ e_res1, true, CDL_ERR_MALFORMED, "reserved1 not zero" },
-		{ e_nin0, true, CDL_ERR_MALFORMED, "0 inputs" },
-		{ e_nin17, true, CDL_ERR_MALFORMED, "17 inputs" },
-		{ e_nin_max, true, CDL_ERR_MALFORMED, "65535 inputs" },
-		{ e_nin2, true, CDL_ERR_MALFORMED, "2 inputs (records misparse)" },
-		{ e_nout0, true, CDL_ERR_MALFORMED, "0 outputs" },
-		{ e_nout16, true, CDL_ERR_MALFORMED, "16 outputs (runs past)" },
-		{ e_next17, true, CDL_ERR_MALFORMED, "17 extensions" },
-		{ e_next2, true, CDL_ERR_MALFORMED, "2 extensions (runs past)" },
-		{ e_next0, true, CDL_ERR_MALFORMED, "0 extensions (unused bytes)" },
-		{ e_name0, true, CDL_ERR_MALFORMED, "name length 0" },
-		{ e_name128, true, CDL_ERR_MALFORMED, "name length 128" },
-		{ e_name_past, true, CDL_ERR_MALFORMED, "name length 65535" },
-		{ e_name_esc, true, CDL_ERR_MALFORMED, "escape byte in a name" },
-		{ e_name_del, true, CDL_ERR_MALFORMED, "DEL in a name" },
-		{ e_name_hi, true, CDL_ERR_MALFORMED, "non-ASCII byte in a name" },
-		{ e_name_nul, true, CDL_ERR_MALFORMED, "NUL in a name" },
-		{ e_dup_out, true, CDL_ERR_MALFORMED, "duplicate output names" },
-		{ e_dtype0, true, CDL_ERR_MALFORMED, "dtype 0" },
-		{ e_rank9, true, CDL_ERR_MALFORMED, "rank 9" },
-		{ e_rank255, true, CDL_ERR_MALFORMED, "rank 255" },
-		{ e_rank5, true, CDL_ERR_MALFORMED, "rank 5 (records misparse)" },
-		{ e_rank3, true, CDL_ERR_MALFORMED, "rank 3 (records misparse)" },
-		{ e_dim_neg, true, CDL_ERR_MALFORMED, "dim -1" },
-		{ e_dim_big, true, CDL_ERR_MALFORMED, "dim 2^32" },
-		{ e_ext_type0, true, CDL_ERR_MALFORMED, "extension type 0" },
-		{ e_ext_flags, true, CDL_ERR_MALFORMED, "undefined extension flag" },
-		{ e_ext_len_max, true, CDL_ERR_MALFORMED, "extension length 2^32-1" },
-		{ e_ext_len_past, true, CDL_ERR_MALFORMED, "extension length past the header" },
-		{ e_ext_unknown_crit, true, CDL_ERR_UNSUPPORTED, "unknown critical extension" },
-		{ e_ext_unknown, true, CDL_OK, "unknown non-critical extension is skipped" },
-		{ e_pp_index, true, CDL_ERR_MALFORMED, "preprocessing for input 1 of 1" },
-		{ e_pp_layout, true, CDL_ERR_MALFORMED, "preprocessing layout 2" },
-		{ e_pp_order, true, CDL_ERR_MALFORMED, "preprocessing channel order 9" },
-		{ e_pp_h0, true, CDL_ERR_MALFORMED, "preprocessing height 0" },
-		{ e_pp_scale_nan, true, CDL_ERR_MALFORMED, "preprocessing scale NaN" },
-		{ e_pp_scale_neg, true, CDL_ERR_MALFORMED, "preprocessing scale -1" },
-		{ e_pp_ch0, true, CDL_ERR_MALFORMED, "preprocessing 0 channels" },
-		{ e_pp_ch17, true, CDL_ERR_MALFORMED, "preprocessing 17 channels" },
-		{ e_pp_ch2, true, CDL_ERR_MALFORMED, "preprocessing channel count vs length" },
-		{ e_pp_res, true, CDL_ERR_MALFORMED, "preprocessing reserved" },
-		{ e_pp_mean_inf, true, CDL_ERR_MALFORMED, "preprocessing mean inf" },
-		{ e_pp_std0, true, CDL_ERR_MALFORMED, "preprocessing std 0" },
-		{ e_pp_len_short, true, CDL_ERR_MALFORMED, "preprocessing record too short" },
-		{ e_eph_prefix, true, CDL_ERR_MALFORMED, "compressed ephemeral point" },
-		{ e_eph_offcurve, true, CDL_OK, "ephemeral point off the curve (parses)" },
-		{ e_prov_prefix, false, CDL_ERR_INTEGRITY, "provider key prefix 0x03" },
-		{ e_prov_offcurve, false, CDL_ERR_INTEGRITY, "provider point off the curve" },
-		{ e_sig_zero, false, CDL_ERR_INTEGRITY, "signature all zero" },
-		{ e_sig_ff, false, CDL_ERR_INTEGRITY, "signature all 0xff (r, s >= n)" },
-		{ e_sig_r0, false, CDL_ERR_INTEGRITY, "signature r = 0" },
-		{ e_sig_s0, false, CDL_ERR_INTEGRITY, "signature s = 0" },
+	    {e_none, false, CDL_OK, "control: unedited"},
+	    {e_none, true, CDL_OK, "control: re-signed parses (open fails)"},
+	    {e_magic, false, CDL_ERR_MALFORMED, "bad magic"},
+	    {e_major2, false, CDL_ERR_UNSUPPORTED, "major version 2"},
+	    {e_major0, false, CDL_ERR_UNSUPPORTED, "major version 0"},
+	    {e_minor7, true, CDL_OK, "minor version 7 is read (same major)"},
+	    {e_hl0, false, CDL_ERR_MALFORMED, "header length 0"},
+	    {e_hl_small, false, CDL_ERR_MALFORMED, "header length below minimum"},
+	    {e_hl_big, false, CDL_ERR_MALFORMED, "header length above 16 KiB"},
+	    {e_hl_max, false, CDL_ERR_MALFORMED, "header length 2^32-1"},
+	    {e_hl_past, false, CDL_ERR_INTEGRITY, "header length past the file layout"},
+	    {e_bs0, false, CDL_ERR_MALFORMED, "block size 0"},
+	    {e_bs1, false, CDL_ERR_MALFORMED, "block size 1"},
+	    {e_bs4095, false, CDL_ERR_MALFORMED, "block size 4095"},
+	    {e_bs4097, false, CDL_ERR_MALFORMED, "block size 4097"},
+	    {e_bs_huge, false, CDL_ERR_MALFORMED, "block size 16 MiB + 4 KiB"},
+	    {e_bs_max, false, CDL_ERR_MALFORMED, "block size 2^32-1"},
+	    {e_bs_2g, false, CDL_ERR_MALFORMED, "block size 2 GiB"},
+	    {e_bc0, false, CDL_ERR_MALFORMED, "block count 0"},
+	    {e_bc_big, false, CDL_ERR_MALFORMED, "block count 2^24+1"},
+	    {e_bc_max, false, CDL_ERR_MALFORMED, "block count 2^32-1"},
+	    {e_sl0, false, CDL_ERR_MALFORMED, "stream length 0"},
+	    {e_sl_max, false, CDL_ERR_MALFORMED, "stream length 2^64-1"},
+	    {e_sl_over, false, CDL_ERR_MALFORMED, "stream length past the blocks"},
+	    {e_sl_under, false, CDL_ERR_MALFORMED, "stream length leaves the last block empty"},
+	    {e_mode3, true, CDL_ERR_MALFORMED, "output mode 3"},
+	    {e_mode_ffff, true, CDL_ERR_MALFORMED, "output mode 0xffff"},
+	    {e_topk0, true, CDL_ERR_MALFORMED, "top-k mode with k 0"},
+	    {e_topk_big, true, CDL_ERR_MALFORMED, "top-k 70000"},
+	    {e_topk_full, true, CDL_ERR_MALFORMED, "k given with full output"},
+	    {e_res0, true, CDL_ERR_MALFORMED, "reserved0 not zero"},
+	    {e_res1, true, CDL_ERR_MALFORMED, "reserved1 not zero"},
+	    {e_nin0, true, CDL_ERR_MALFORMED, "0 inputs"},
+	    {e_nin17, true, CDL_ERR_MALFORMED, "17 inputs"},
+	    {e_nin_max, true, CDL_ERR_MALFORMED, "65535 inputs"},
+	    {e_nin2, true, CDL_ERR_MALFORMED, "2 inputs (records misparse)"},
+	    {e_nout0, true, CDL_ERR_MALFORMED, "0 outputs"},
+	    {e_nout16, true, CDL_ERR_MALFORMED, "16 outputs (runs past)"},
+	    {e_next17, true, CDL_ERR_MALFORMED, "17 extensions"},
+	    {e_next2, true, CDL_ERR_MALFORMED, "2 extensions (runs past)"},
+	    {e_next0, true, CDL_ERR_MALFORMED, "0 extensions (unused bytes)"},
+	    {e_name0, true, CDL_ERR_MALFORMED, "name length 0"},
+	    {e_name128, true, CDL_ERR_MALFORMED, "name length 128"},
+	    {e_name_past, true, CDL_ERR_MALFORMED, "name length 65535"},
+	    {e_name_esc, true, CDL_ERR_MALFORMED, "escape byte in a name"},
+	    {e_name_del, true, CDL_ERR_MALFORMED, "DEL in a name"},
+	    {e_name_hi, true, CDL_ERR_MALFORMED, "non-ASCII byte in a name"},
+	    {e_name_nul, true, CDL_ERR_MALFORMED, "NUL in a name"},
+	    {e_dup_out, true, CDL_ERR_MALFORMED, "duplicate output names"},
+	    {e_dtype0, true, CDL_ERR_MALFORMED, "dtype 0"},
+	    {e_rank9, true, CDL_ERR_MALFORMED, "rank 9"},
+	    {e_rank255, true, CDL_ERR_MALFORMED, "rank 255"},
+	    {e_rank5, true, CDL_ERR_MALFORMED, "rank 5 (records misparse)"},
+	    {e_rank3, true, CDL_ERR_MALFORMED, "rank 3 (records misparse)"},
+	    {e_dim_neg, true, CDL_ERR_MALFORMED, "dim -1"},
+	    {e_dim_big, true, CDL_ERR_MALFORMED, "dim 2^32"},
+	    {e_ext_type0, true, CDL_ERR_MALFORMED, "extension type 0"},
+	    {e_ext_flags, true, CDL_ERR_MALFORMED, "undefined extension flag"},
+	    {e_ext_len_max, true, CDL_ERR_MALFORMED, "extension length 2^32-1"},
+	    {e_ext_len_past, true, CDL_ERR_MALFORMED, "extension length past the header"},
+	    {e_ext_unknown_crit, true, CDL_ERR_UNSUPPORTED, "unknown critical extension"},
+	    {e_ext_unknown, true, CDL_OK, "unknown non-critical extension is skipped"},
+	    {e_pp_index, true, CDL_ERR_MALFORMED, "preprocessing for input 1 of 1"},
+	    {e_pp_layout, true, CDL_ERR_MALFORMED, "preprocessing layout 2"},
+	    {e_pp_order, true, CDL_ERR_MALFORMED, "preprocessing channel order 9"},
+	    {e_pp_h0, true, CDL_ERR_MALFORMED, "preprocessing height 0"},
+	    {e_pp_scale_nan, true, CDL_ERR_MALFORMED, "preprocessing scale NaN"},
+	    {e_pp_scale_neg, true, CDL_ERR_MALFORMED, "preprocessing scale -1"},
+	    {e_pp_ch0, true, CDL_ERR_MALFORMED, "preprocessing 0 channels"},
+	    {e_pp_ch17, true, CDL_ERR_MALFORMED, "preprocessing 17 channels"},
+	    {e_pp_ch2, true, CDL_ERR_MALFORMED, "preprocessing channel count vs length"},
+	    {e_pp_res, true, CDL_ERR_MALFORMED, "preprocessing reserved"},
+	    {e_pp_mean_inf, true, CDL_ERR_MALFORMED, "preprocessing mean inf"},
+	    {e_pp_std0, true, CDL_ERR_MALFORMED, "preprocessing std 0"},
+	    {e_pp_len_short, true, CDL_ERR_MALFORMED, "preprocessing record too short"},
+	    {e_eph_prefix, true, CDL_ERR_MALFORMED, "compressed ephemeral point"},
+	    {e_eph_offcurve, true, CDL_OK, "ephemeral point off the curve (parses)"},
+	    {e_prov_prefix, false, CDL_ERR_INTEGRITY, "provider key prefix 0x03"},
+	    {e_prov_offcurve, false, CDL_ERR_INTEGRITY, "provider point off the curve"},
+	    {e_sig_zero, false, CDL_ERR_INTEGRITY, "signature all zero"},
+	    {e_sig_ff, false, CDL_ERR_INTEGRITY, "signature all 0xff (r, s >= n)"},
+	    {e_sig_r0, false, CDL_ERR_INTEGRITY, "signature r = 0"},
+	    {e_sig_s0, false, CDL_ERR_INTEGRITY, "signature s = 0"},
 	};
 
 	CHECK(cdl_pkg_get_u16(pkg + off_ext0()) == CDL_PKG_EXT_PREPROC,
@@ -1130,8 +1132,8 @@ static void test_malformed_control_opens(void)
 static void test_unknown_extension(void)
 {
 	cdl_pkg_write_params p;
-	static const uint8_t data[5] = { 1, 2, 3, 4, 5 };
-	cdl_pkg_ext ext = { 0x1234, 0, data, sizeof(data) };
+	static const uint8_t data[5] = {1, 2, 3, 4, 5};
+	cdl_pkg_ext ext = {0x1234, 0, data, sizeof(data)};
 	cdl_pkg_header h;
 	uint8_t *out = NULL;
 	size_t len = 0;
@@ -1253,8 +1255,8 @@ static cdl_status tt_gcm(void *ctx, const uint8_t key[32], const uint8_t nonce[1
 		for (size_t i = t->len / 2; i < t->len / 2 + 4096; i++)
 			t->pkg[i] ^= 0xff;
 	}
-	return t->inner.crypto.aes256gcm_decrypt(t->inner.crypto.ctx, key, nonce, aad, aad_len,
-						 ct, len, tag, out);
+	return t->inner.crypto.aes256gcm_decrypt(t->inner.crypto.ctx, key, nonce, aad, aad_len, ct,
+						 len, tag, out);
 }
 
 static cdl_status tt_key_id(void *ctx, uint8_t id[32])
@@ -1311,11 +1313,13 @@ static void test_toctou(void)
 	t.flip_block = true;
 	for (uint32_t i = 0; i < r->hdr.block_count && !T_TOO_MANY; i++) {
 		uint8_t *b = block_ptr(pkg, i);
-		bool touched = (size_t)(b - pkg) + 4096 > len / 2 && (size_t)(b - pkg) < len / 2 + 4096;
+		bool touched =
+		    (size_t)(b - pkg) + 4096 > len / 2 && (size_t)(b - pkg) < len / 2 + 4096;
 
 		s = cdl_pkg_read_block(r, i, scratch, 4096, msg, sizeof(msg));
 		if (!touched) {
-			size_t n = i + 1 == r->hdr.block_count ? F.plan_len - (size_t)i * 4096 : 4096;
+			size_t n =
+			    i + 1 == r->hdr.block_count ? F.plan_len - (size_t)i * 4096 : 4096;
 
 			CHECK(s == CDL_OK && !memcmp(scratch, F.plan + (size_t)i * 4096, n),
 			      "block %u changing underneath: %s", i, msg);
@@ -1406,12 +1410,14 @@ static void test_keys(void)
 	}
 	{
 		EVP_PKEY *k = NULL;
-		static const char junk[] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+		static const char junk[] =
+		    "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
 
 		s = cdl_key_public_from_pem(junk, sizeof(junk) - 1, &k, msg, sizeof(msg));
 		CHECK(s == CDL_ERR_MALFORMED && !k, "junk PEM: %s", msg);
 		s = cdl_key_load_public("/nonexistent/cdl.pub", &k, msg, sizeof(msg));
-		CHECK(s == CDL_ERR_IO && strstr(msg, "/nonexistent/cdl.pub"), "missing file: %s", msg);
+		CHECK(s == CDL_ERR_IO && strstr(msg, "/nonexistent/cdl.pub"), "missing file: %s",
+		      msg);
 	}
 	/* PEM round trip in memory (what `cdl device-key` will export). */
 	if (pub) {
@@ -1477,11 +1483,11 @@ static void test_inspect(void)
 	fclose(mem);
 	CHECK(s == CDL_OK, "inspect --json: %s", msg);
 	if (text) {
-		CHECK(strstr(text, id_hex) && strstr(text, fp), "json lacks model id/fingerprint: %s",
-		      text);
+		CHECK(strstr(text, id_hex) && strstr(text, fp),
+		      "json lacks model id/fingerprint: %s", text);
 		CHECK(strstr(text, "\"output\": \"topk\"") && strstr(text, "\"top_k\": 5") &&
-			      strstr(text, "\"max_queries\": 1000") &&
-			      strstr(text, "\"expires\": \"2030-01-01T00:00:00Z\""),
+			  strstr(text, "\"max_queries\": 1000") &&
+			  strstr(text, "\"expires\": \"2030-01-01T00:00:00Z\""),
 		      "json policy: %s", text);
 		CHECK(strstr(text, "\"shape\": [1, 3, 224, 224]"), "json shape: %s", text);
 		CHECK(strstr(text, "\"name\": \"fe\\\"a\\\\t\""), "json escaping: %s", text);
@@ -1492,7 +1498,8 @@ static void test_inspect(void)
 	mem = open_memstream(&text, &text_len);
 	s = cdl_pkg_inspect_file(path, mem, false, msg, sizeof(msg));
 	fclose(mem);
-	CHECK(s == CDL_OK && text && strstr(text, "signature valid") && strstr(text, "topk (k = 5)"),
+	CHECK(s == CDL_OK && text && strstr(text, "signature valid") &&
+		  strstr(text, "topk (k = 5)"),
 	      "text inspect: %s", text ? text : msg);
 	free(text);
 
@@ -1532,13 +1539,13 @@ static void test_writer_params(void)
 	base.device_pub = F.device;
 	base.provider_key = F.provider;
 
-#define WRITE_EXPECT(want, what)                                                               \
-	do {                                                                                   \
-		cdl_status s_ = cdl_pkg_write(&p, &out, &len, NULL, msg, sizeof(msg));         \
-		CHECK(s_ == (want), "%s: got %s (%s)", what, cdl_pkg_status_name(s_), msg);    \
-		CHECK((s_ == CDL_OK) == (out != NULL), "%s: output on failure", what);         \
-		free(out);                                                                     \
-		out = NULL;                                                                    \
+#define WRITE_EXPECT(want, what)                                                                   \
+	do {                                                                                       \
+		cdl_status s_ = cdl_pkg_write(&p, &out, &len, NULL, msg, sizeof(msg));             \
+		CHECK(s_ == (want), "%s: got %s (%s)", what, cdl_pkg_status_name(s_), msg);        \
+		CHECK((s_ == CDL_OK) == (out != NULL), "%s: output on failure", what);             \
+		free(out);                                                                         \
+		out = NULL;                                                                        \
 	} while (0)
 
 	p = base;
@@ -1576,7 +1583,7 @@ static void test_writer_params(void)
 	p = base;
 	{
 		/* Duplicate names: the reader refuses them, so the writer's self-check does. */
-		cdl_pkg_tensor_info two[2] = { F.outputs[0], F.outputs[0] };
+		cdl_pkg_tensor_info two[2] = {F.outputs[0], F.outputs[0]};
 
 		p.outputs = two;
 		WRITE_EXPECT(CDL_ERR_MALFORMED, "duplicate output names");
@@ -1591,8 +1598,7 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 {
 	(void)arg;
 	CHECK(done > g_prog_done && done <= total, "progress went from %llu to %llu of %llu",
-	      (unsigned long long)g_prog_done, (unsigned long long)done,
-	      (unsigned long long)total);
+	      (unsigned long long)g_prog_done, (unsigned long long)done, (unsigned long long)total);
 	g_prog_done = done;
 	g_prog_total = total;
 	g_prog_calls++;
@@ -1622,11 +1628,11 @@ static void test_progress(void)
 	s = cdl_pkg_write(&p, &out, &len, &info, msg, sizeof(msg));
 	CHECK(s == CDL_OK, "write: %s", msg);
 	CHECK(g_prog_calls >= 5 && g_prog_done == g_prog_total &&
-		      g_prog_total == (uint64_t)info.block_count * info.block_size,
+		  g_prog_total == (uint64_t)info.block_count * info.block_size,
 	      "progress: %d calls, %llu of %llu", g_prog_calls, (unsigned long long)g_prog_done,
 	      (unsigned long long)g_prog_total);
 	CHECK(info.package_len == len && info.block_size == CDL_PKG_DEFAULT_BLOCK_SIZE &&
-		      !memcmp(info.model_id, out + CDL_PKG_OFF_MODEL_ID, 16),
+		  !memcmp(info.model_id, out + CDL_PKG_OFF_MODEL_ID, 16),
 	      "write info");
 	if (s == CDL_OK)
 		CHECK(open_full(out, len, F.device, plan, big, msg, sizeof(msg)) == CDL_OK,
@@ -1641,8 +1647,7 @@ static void test_progress(void)
  * The package layout of pkg with its header, zero tags and the plaintext
  * (plan, zero-padded) in the block region: what cdl_pkg_seal takes.
  */
-static uint8_t *unsealed_copy(const uint8_t *pkg, size_t len, const uint8_t *plan,
-			      size_t plan_len)
+static uint8_t *unsealed_copy(const uint8_t *pkg, size_t len, const uint8_t *plan, size_t plan_len)
 {
 	uint8_t *t = calloc(1, len);
 	uint32_t hl = hdr_len(pkg);
@@ -1671,9 +1676,11 @@ static void test_aad_binds_header(void)
 	memset(key, 0x42, sizeof(key));
 	cdl_pkg_put_u64(b + CDL_PKG_OFF_MAX_QUERIES, 5); /* another policy, same everything else */
 	CHECK(cdl_pkg_seal_with_key(a, len, key, F.device, F.provider, NULL, NULL, msg,
-				    sizeof(msg)) == CDL_OK, "seal a: %s", msg);
+				    sizeof(msg)) == CDL_OK,
+	      "seal a: %s", msg);
 	CHECK(cdl_pkg_seal_with_key(b, len, key, F.device, F.provider, NULL, NULL, msg,
-				    sizeof(msg)) == CDL_OK, "seal b: %s", msg);
+				    sizeof(msg)) == CDL_OK,
+	      "seal b: %s", msg);
 	expect_open(a, len, CDL_OK, "control: a");
 	expect_open(b, len, CDL_OK, "control: b");
 	for (uint32_t k = 0; k < 3; k++) {
@@ -1715,6 +1722,92 @@ static void test_padding(void)
 	free(pkg);
 }
 
+/* ---- interoperability with tests/format/second_reader.py ----------------------- */
+
+static void write_file_or_die(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[4096];
+	FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+static void write_pem_or_die(const char *dir, const char *name, EVP_PKEY *key, bool private_key)
+{
+	char path[4096];
+	FILE *f = NULL;
+	int ok = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f)
+		ok = private_key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
+				 : PEM_write_PUBKEY(f, key);
+	if (!f || !ok || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+/* Keys, plan and a C-written package for the second reader to read. */
+static int export_sample(const char *dir)
+{
+	size_t len = 0;
+	uint8_t *pkg = write_pkg(&F, F.plan, F.plan_len, 4096, &len);
+
+	write_pem_or_die(dir, "device.key", F.device, true);
+	write_pem_or_die(dir, "device.pub", F.device, false);
+	write_pem_or_die(dir, "provider.key", F.provider, true);
+	write_file_or_die(dir, "plan.bin", F.plan, F.plan_len);
+	write_file_or_die(dir, "c.cdlm", pkg, len);
+	free(pkg);
+	return 0;
+}
+
+/* The second writer's package must open here, byte for byte. */
+static int import_sample(const char *dir)
+{
+	char path[4096], msg[MSG_SIZE] = "";
+	cdl_pkg_file pf, plan;
+	EVP_PKEY *device = NULL;
+	cdl_pkg_header h;
+	cdl_status s;
+
+	snprintf(path, sizeof(path), "%s/device.key", dir);
+	if (cdl_key_load_private(path, &device, msg, sizeof(msg)) != CDL_OK) {
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/py.cdlm", dir);
+	if (cdl_pkg_file_map(path, &pf, msg, sizeof(msg)) != CDL_OK) {
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/plan.bin", dir);
+	if (cdl_pkg_file_map(path, &plan, msg, sizeof(msg)) != CDL_OK) {
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	s = open_full(pf.data, pf.len, device, plan.data, plan.len, msg, sizeof(msg));
+	CHECK(s == CDL_OK, "package from the second writer: %s (%s)", cdl_pkg_status_name(s), msg);
+	s = parse_only(pf.data, pf.len, &h, msg, sizeof(msg));
+	CHECK(s == CDL_OK && h.policy.output_mode == CDL_PKG_OUTPUT_LABEL &&
+		  h.policy.max_queries == 7 && h.n_ext_skipped == 1 &&
+		  !strcmp(h.inputs[0].name, "x") && h.outputs[0].dims[1] == 10 &&
+		  h.block_size == 8192,
+	      "second writer's header fields");
+	cdl_pkg_file_unmap(&pf);
+	cdl_pkg_file_unmap(&plan);
+	EVP_PKEY_free(device);
+	printf("import %s: %s\n", dir, t_failures ? "FAILED" : "ok");
+	return t_failures ? 1 : 0;
+}
+
 /* ---- driver --------------------------------------------------------------------- */
 
 static void test_bitflip_blocks_4k(void)
@@ -1731,33 +1824,33 @@ static const struct {
 	const char *name;
 	void (*fn)(void);
 } tests[] = {
-	{ "roundtrip", test_roundtrip },
-	{ "fields_and_ranges", test_fields_and_ranges },
-	{ "api", test_api },
-	{ "bitflip_header", test_bitflip_header },
-	{ "bitflip_tags_signature", test_bitflip_tags_signature },
-	{ "bitflip_blocks_4k", test_bitflip_blocks_4k },
-	{ "bitflip_blocks_64k", test_bitflip_blocks_64k },
-	{ "truncate", test_truncate },
-	{ "append", test_append },
-	{ "drop_block", test_drop_block },
-	{ "swap_blocks", test_swap_blocks },
-	{ "splice", test_splice },
-	{ "replay_old_block", test_replay_old_block },
-	{ "policy_resign", test_policy_resign },
-	{ "wrong_device", test_wrong_device },
-	{ "no_plaintext_windows", test_no_plaintext_windows },
-	{ "malformed", test_malformed },
-	{ "malformed_control", test_malformed_control_opens },
-	{ "unknown_extension", test_unknown_extension },
-	{ "garbage", test_garbage },
-	{ "toctou", test_toctou },
-	{ "keys", test_keys },
-	{ "inspect", test_inspect },
-	{ "writer_params", test_writer_params },
-	{ "progress", test_progress },
-	{ "aad_binds_header", test_aad_binds_header },
-	{ "padding", test_padding },
+    {"roundtrip", test_roundtrip},
+    {"fields_and_ranges", test_fields_and_ranges},
+    {"api", test_api},
+    {"bitflip_header", test_bitflip_header},
+    {"bitflip_tags_signature", test_bitflip_tags_signature},
+    {"bitflip_blocks_4k", test_bitflip_blocks_4k},
+    {"bitflip_blocks_64k", test_bitflip_blocks_64k},
+    {"truncate", test_truncate},
+    {"append", test_append},
+    {"drop_block", test_drop_block},
+    {"swap_blocks", test_swap_blocks},
+    {"splice", test_splice},
+    {"replay_old_block", test_replay_old_block},
+    {"policy_resign", test_policy_resign},
+    {"wrong_device", test_wrong_device},
+    {"no_plaintext_windows", test_no_plaintext_windows},
+    {"malformed", test_malformed},
+    {"malformed_control", test_malformed_control_opens},
+    {"unknown_extension", test_unknown_extension},
+    {"garbage", test_garbage},
+    {"toctou", test_toctou},
+    {"keys", test_keys},
+    {"inspect", test_inspect},
+    {"writer_params", test_writer_params},
+    {"progress", test_progress},
+    {"aad_binds_header", test_aad_binds_header},
+    {"padding", test_padding},
 };
 
 int main(int argc, char **argv)
@@ -1766,13 +1859,21 @@ int main(int argc, char **argv)
 	bool ran = false;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s TEST|all\ntests:", argv[0]);
+		fprintf(stderr, "usage: %s TEST|all | export DIR | import DIR\ntests:", argv[0]);
 		for (size_t i = 0; i < n; i++)
 			fprintf(stderr, " %s", tests[i].name);
 		fputc('\n', stderr);
 		return 2;
 	}
+	if (argc == 3 && !strcmp(argv[1], "import"))
+		return import_sample(argv[2]);
 	fixture_init(&F);
+	if (argc == 3 && !strcmp(argv[1], "export")) {
+		int rc = export_sample(argv[2]);
+
+		fixture_fini(&F);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[1], "all") && strcmp(argv[1], tests[i].name))
 			continue;

@@ -16,23 +16,23 @@
 
 extern int t_failures;
 
-#define CHECK(cond, ...)                                                                        \
-	do {                                                                                    \
-		if (!(cond)) {                                                                  \
-			t_failures++;                                                           \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                           \
-			fputc('\n', stderr);                                                    \
-		}                                                                               \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			t_failures++;                                                              \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 /* Stop a test early once it has reported this many failures. */
 #define T_TOO_MANY (t_failures > 20)
 
 typedef struct fixture {
-	EVP_PKEY *provider;     /* the legitimate provider's signing key */
-	EVP_PKEY *attacker;     /* somebody else's signing key */
-	EVP_PKEY *device;       /* the recipient device (private) */
+	EVP_PKEY *provider;	/* the legitimate provider's signing key */
+	EVP_PKEY *attacker;	/* somebody else's signing key */
+	EVP_PKEY *device;	/* the recipient device (private) */
 	EVP_PKEY *other_device; /* another device (private) */
 	uint8_t *plan;
 	size_t plan_len;

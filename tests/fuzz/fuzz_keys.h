@@ -8,18 +8,18 @@
 #define CDL_TESTS_FUZZ_KEYS_H
 
 static const char fuzz_device_key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPzYrODCc19VuTc1s\n"
-	"IWXUc0q/2eOXMqXIJAtaIna2FPOhRANCAAQmmM9pM/sEDw+m87RKiadiwpszNya/\n"
-	"5SNYNUJ4sWStuzM6VMhkAfZmkYh5YARtWtLSZHtdh04EbQVKW3lYW4wJ\n"
-	"-----END PRIVATE KEY-----\n";
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPzYrODCc19VuTc1s\n"
+    "IWXUc0q/2eOXMqXIJAtaIna2FPOhRANCAAQmmM9pM/sEDw+m87RKiadiwpszNya/\n"
+    "5SNYNUJ4sWStuzM6VMhkAfZmkYh5YARtWtLSZHtdh04EbQVKW3lYW4wJ\n"
+    "-----END PRIVATE KEY-----\n";
 
 static const char fuzz_provider_key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQguL3aOCcFDpPZzTLY\n"
-	"7BW5s51Z7A0QdU7kTf0EAin7MIKhRANCAAS5N6lCE6ZMz1wUccHpmbkr1i63VhYb\n"
-	"RsoWKAPpPupxg15cGcsbr6mwMuPL6Rbrs/OliimXcnb8hrYzX49jl9Fd\n"
-	"-----END PRIVATE KEY-----\n";
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQguL3aOCcFDpPZzTLY\n"
+    "7BW5s51Z7A0QdU7kTf0EAin7MIKhRANCAAS5N6lCE6ZMz1wUccHpmbkr1i63VhYb\n"
+    "RsoWKAPpPupxg15cGcsbr6mwMuPL6Rbrs/OliimXcnb8hrYzX49jl9Fd\n"
+    "-----END PRIVATE KEY-----\n";
 
 /*
  * The first input byte picks what the harness does with the rest (a

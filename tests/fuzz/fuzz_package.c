@@ -80,7 +80,8 @@ static void exercise(const uint8_t *pkg, size_t len)
 			abort(); /* every block verified: the stream must read */
 		for (size_t i = 0; i < 4; i++) {
 			uint64_t off = ctl_u64(pkg, len, i) % (r->hdr.stream_len + 1);
-			size_t n = (size_t)(ctl_u64(pkg, len, i + 4) % (r->hdr.stream_len - off + 1));
+			size_t n =
+			    (size_t)(ctl_u64(pkg, len, i + 4) % (r->hdr.stream_len - off + 1));
 
 			if (cdl_pkg_read_range(r, off, n, out, scratch, bs, msg, sizeof(msg)) !=
 			    CDL_OK)

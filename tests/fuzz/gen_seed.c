@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 	EVP_PKEY *device = NULL, *provider = NULL;
 	cdl_pkg_tensor_info in[2], out[1];
 	cdl_pkg_preproc pp;
-	static const uint8_t ext_data[3] = { 9, 8, 7 };
-	cdl_pkg_ext ext = { 0x4242, 0, ext_data, sizeof(ext_data) };
+	static const uint8_t ext_data[3] = {9, 8, 7};
+	cdl_pkg_ext ext = {0x4242, 0, ext_data, sizeof(ext_data)};
 	uint8_t plan[9000];
 	char msg[256];
 	int rc = 1;
@@ -92,8 +92,9 @@ int main(int argc, char **argv)
 		p.n_inputs = cfg == 0 ? 2 : 1;
 		p.outputs = out;
 		p.n_outputs = 1;
-		p.policy.output_mode = cfg == 2 ? CDL_PKG_OUTPUT_TOPK
-				       : cfg == 1 ? CDL_PKG_OUTPUT_LABEL : CDL_PKG_OUTPUT_FULL;
+		p.policy.output_mode = cfg == 2	  ? CDL_PKG_OUTPUT_TOPK
+				       : cfg == 1 ? CDL_PKG_OUTPUT_LABEL
+						  : CDL_PKG_OUTPUT_FULL;
 		p.policy.topk = cfg == 2 ? 3 : 0;
 		p.policy.max_queries = cfg * 10u;
 		p.preproc = cfg == 1 ? NULL : &pp;

@@ -21,32 +21,31 @@
 
 OB_FN int ob_failures;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                 \
-			ob_failures++;                                                  \
-		}                                                                       \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			ob_failures++;                                                             \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STATUS(expr, expected, msg)                                                 \
-	do {                                                                              \
-		cdl_status got_ = (expr);                                                 \
-		if (got_ != (expected)) {                                                 \
-			fprintf(stderr, "%s:%d: %s gave status %d, expected %d (%s)\n",   \
-				__FILE__, __LINE__, #expr, (int)got_, (int)(expected), msg); \
-			ob_failures++;                                                    \
-		}                                                                         \
+#define CHECK_STATUS(expr, expected, msg)                                                          \
+	do {                                                                                       \
+		cdl_status got_ = (expr);                                                          \
+		if (got_ != (expected)) {                                                          \
+			fprintf(stderr, "%s:%d: %s gave status %d, expected %d (%s)\n", __FILE__,  \
+				__LINE__, #expr, (int)got_, (int)(expected), msg);                 \
+			ob_failures++;                                                             \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_MSG_HAS(msg, needle)                                                          \
-	do {                                                                                \
-		if (!strstr((msg), (needle))) {                                             \
-			fprintf(stderr, "%s:%d: message \"%s\" lacks \"%s\"\n", __FILE__,    \
-				__LINE__, (msg), (needle));                                 \
-			ob_failures++;                                                      \
-		}                                                                           \
+#define CHECK_MSG_HAS(msg, needle)                                                                 \
+	do {                                                                                       \
+		if (!strstr((msg), (needle))) {                                                    \
+			fprintf(stderr, "%s:%d: message \"%s\" lacks \"%s\"\n", __FILE__,          \
+				__LINE__, (msg), (needle));                                        \
+			ob_failures++;                                                             \
+		}                                                                                  \
 	} while (0)
 
 /* --- tracked allocation ------------------------------------------------------- */
@@ -127,7 +126,7 @@ OB_FN Onnx__ModelProto *ob_model(int64_t opset, Onnx__GraphProto **graph)
 
 /* dims[i] < 0 means a symbolic dim "d<i>"; rank < 0 means no shape at all. */
 OB_FN Onnx__ValueInfoProto *ob_value_info(const char *name, int elem_type, int rank,
-					   const int64_t *dims)
+					  const int64_t *dims)
 {
 	Onnx__ValueInfoProto *vi = ob_alloc(sizeof(*vi));
 	Onnx__TypeProto *tp = ob_alloc(sizeof(*tp));
@@ -152,13 +151,15 @@ OB_FN Onnx__ValueInfoProto *ob_value_info(const char *name, int elem_type, int r
 
 			onnx__tensor_shape_proto__dimension__init(d);
 			if (dims[i] >= 0) {
-				d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+				d->value_case =
+				    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
 				d->dim_value = dims[i];
 			} else {
 				char buf[16];
 
 				snprintf(buf, sizeof(buf), "d%d", i);
-				d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+				d->value_case =
+				    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
 				d->dim_param = ob_str(buf);
 			}
 			sp->dim[sp->n_dim++] = d;
@@ -169,7 +170,7 @@ OB_FN Onnx__ValueInfoProto *ob_value_info(const char *name, int elem_type, int r
 }
 
 OB_FN void ob_input(Onnx__GraphProto *g, const char *name, int elem_type, int rank,
-		     const int64_t *dims)
+		    const int64_t *dims)
 {
 	g->input[g->n_input++] = ob_value_info(name, elem_type, rank, dims);
 }
@@ -208,7 +209,7 @@ OB_FN size_t ob_split(const char *list, char ***out)
 }
 
 OB_FN Onnx__NodeProto *ob_node(Onnx__GraphProto *g, const char *op, const char *name,
-				const char *inputs, const char *outputs)
+			       const char *inputs, const char *outputs)
 {
 	Onnx__NodeProto *n = ob_alloc(sizeof(*n));
 
@@ -287,7 +288,7 @@ OB_FN void ob_attr_graph(Onnx__NodeProto *n, const char *name, Onnx__GraphProto 
 /* A tensor; data (numel elements of the dtype's C type) goes to raw_data if
  * raw, else to the typed field ONNX uses for that dtype. */
 OB_FN Onnx__TensorProto *ob_tensor(const char *name, int dtype, int rank, const int64_t *dims,
-				    const void *data, size_t numel, int raw)
+				   const void *data, size_t numel, int raw)
 {
 	Onnx__TensorProto *t = ob_alloc(sizeof(*t));
 	size_t esize = dtype == 7 || dtype == 11 ? 8 : dtype == 1 || dtype == 6 ? 4 : 1;
@@ -360,7 +361,7 @@ OB_FN uint8_t *ob_pack(const Onnx__ModelProto *m, size_t *len)
 
 /* Packs m and imports it. */
 OB_FN cdl_status ob_import(const Onnx__ModelProto *m, const cdl_input_shape *shapes,
-			    uint32_t n_shapes, cdl_graph **g, char *msg, size_t msg_size)
+			   uint32_t n_shapes, cdl_graph **g, char *msg, size_t msg_size)
 {
 	size_t len = 0;
 	uint8_t *buf = ob_pack(m, &len);

@@ -113,7 +113,8 @@ static void test_basic(void)
 	t = ob_tensor_named(g, "CS");
 	CHECK(t && t->is_const && t->t.rank == 0 && ((float *)t->t.data)[0] == 0.25f);
 	t = ob_tensor_named(g, "CT");
-	CHECK(t && t->is_const && t->t.dtype == CDL_DTYPE_I64 && memcmp(t->t.data, ci, sizeof(ci)) == 0);
+	CHECK(t && t->is_const && t->t.dtype == CDL_DTYPE_I64 &&
+	      memcmp(t->t.data, ci, sizeof(ci)) == 0);
 
 	{
 		const cdl_node *gn = &g->nodes[0].n;
@@ -183,9 +184,9 @@ static void test_input_shapes(void)
 
 	/* an unset dim (neither value nor param) */
 	gp->input[0]->type->tensor_type->shape->dim[3]->value_case =
-		ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET;
+	    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET;
 	gp->input[0]->type->tensor_type->shape->dim[0]->value_case =
-		ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+	    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
 	gp->input[0]->type->tensor_type->shape->dim[0]->dim_value = 1;
 	CHECK_STATUS(ob_import(m, NULL, 0, &g, msg, sizeof(msg)), CDL_ERR_INVALID_ARGUMENT, msg);
 	CHECK_MSG_HAS(msg, "dim 3");
@@ -458,6 +459,34 @@ static void test_sorting(void)
 	cdl_graph_free(g);
 }
 
+/* A branch's use of an outer tensor orders the If after that tensor's producer. */
+static void test_sorting_if(void)
+{
+	const int64_t d[1] = {4};
+	const uint8_t yes = 1;
+	Onnx__GraphProto *gp, *then_g = ob_new_graph("then"), *else_g = ob_new_graph("else");
+	Onnx__ModelProto *m = ob_model(13, &gp);
+	Onnx__NodeProto *n;
+	cdl_graph *g = NULL;
+
+	ob_input(gp, "x", F32, 1, d);
+	ob_init(gp, ob_tensor("cond", BOOL, 0, NULL, &yes, 1, 0));
+	ob_node(then_g, "Neg", "uses_a", "a", "r");
+	ob_output(then_g, "r");
+	ob_output(else_g, "x");
+	n = ob_node(gp, "If", "if", "cond", "y");
+	ob_attr_graph(n, "then_branch", then_g);
+	ob_attr_graph(n, "else_branch", else_g);
+	ob_node(gp, "Relu", "makes_a", "x", "a");
+	ob_output(gp, "y");
+	CHECK_STATUS(ob_import(m, NULL, 0, &g, msg, sizeof(msg)), CDL_OK, msg);
+	if (!g)
+		return;
+	CHECK(g->n_nodes == 2 && strcmp(g->nodes[0].n.op_type, "Relu") == 0 &&
+	      strcmp(g->nodes[1].n.op_type, "If") == 0);
+	cdl_graph_free(g);
+}
+
 /* If keeps both branches; branch-local names that clash are made unique. */
 static void test_if_import(void)
 {
@@ -584,6 +613,8 @@ int main(void)
 	test_refusals();
 	ob_reset();
 	test_sorting();
+	ob_reset();
+	test_sorting_if();
 	ob_reset();
 	test_if_import();
 	ob_reset();

@@ -14,10 +14,10 @@
 static char msg[512];
 
 static const char *const models[] = {
-	"pytorch-operator/test_operator_conv/model.onnx", /* weights in initializers */
-	"node/test_layer_normalization_4d_axis_negative_1_expanded/model.onnx", /* Shape chains */
-	"node/test_if/model.onnx",                     /* subgraphs */
-	"pytorch-converted/test_PixelShuffle/model.onnx",
+    "pytorch-operator/test_operator_conv/model.onnx", /* weights in initializers */
+    "node/test_layer_normalization_4d_axis_negative_1_expanded/model.onnx", /* Shape chains */
+    "node/test_if/model.onnx",						    /* subgraphs */
+    "pytorch-converted/test_PixelShuffle/model.onnx",
 };
 
 /* Runs the passes on whatever imported; only crashes would count against us. */

@@ -18,14 +18,14 @@
 static char msg[512];
 static int skipped;
 
-#define NEED_OPS(...)                                                            \
-	do {                                                                     \
-		static const char *const ops_[] = {__VA_ARGS__};                 \
-		if (!ob_has_ops(ops_, sizeof(ops_) / sizeof(ops_[0]))) {         \
-			fprintf(stderr, "skipping %s: engine ops missing\n", __func__); \
-			skipped++;                                               \
-			return;                                                  \
-		}                                                                \
+#define NEED_OPS(...)                                                                              \
+	do {                                                                                       \
+		static const char *const ops_[] = {__VA_ARGS__};                                   \
+		if (!ob_has_ops(ops_, sizeof(ops_) / sizeof(ops_[0]))) {                           \
+			fprintf(stderr, "skipping %s: engine ops missing\n", __func__);            \
+			skipped++;                                                                 \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static cdl_graph *import_ok(const Onnx__ModelProto *m, const cdl_input_shape *shapes,
@@ -55,14 +55,15 @@ static void test_graph(void)
 	const float tdata[2] = {7, 8};
 	cdl_tensor tensor = {CDL_DTYPE_F32, 1, {2}, (void *)tdata};
 	cdl_attr attrs[6] = {
-		{"f", CDL_ATTR_FLOAT, 0, {.f = 2.5f}},
-		{"i", CDL_ATTR_INT, 0, {.i = -4}},
-		{"s", CDL_ATTR_STRING, 3, {.s = "abc"}},
-		{"is", CDL_ATTR_INTS, 3, {.ints = ints}},
-		{"fs", CDL_ATTR_FLOATS, 2, {.floats = floats}},
-		{"t", CDL_ATTR_TENSOR, 0, {.t = &tensor}},
+	    {"f", CDL_ATTR_FLOAT, 0, {.f = 2.5f}},
+	    {"i", CDL_ATTR_INT, 0, {.i = -4}},
+	    {"s", CDL_ATTR_STRING, 3, {.s = "abc"}},
+	    {"is", CDL_ATTR_INTS, 3, {.ints = ints}},
+	    {"fs", CDL_ATTR_FLOATS, 2, {.floats = floats}},
+	    {"t", CDL_ATTR_TENSOR, 0, {.t = &tensor}},
 	};
-	cdl_attr replace = {"i", CDL_ATTR_INT, 0, {.i = 9}}, extra = {"new", CDL_ATTR_INT, 0, {.i = 1}};
+	cdl_attr replace = {"i", CDL_ATTR_INT, 0, {.i = 9}},
+		 extra = {"new", CDL_ATTR_INT, 0, {.i = 1}};
 	uint32_t count = 0;
 
 	CHECK(g != NULL);
@@ -115,7 +116,8 @@ static void test_graph(void)
 	CHECK(cdl_gnode_set_attr(&g->nodes[0], &replace) == CDL_OK);
 	CHECK(cdl_gnode_set_attr(&g->nodes[0], &extra) == CDL_OK);
 	CHECK(g->nodes[0].n.n_attrs == 7);
-	CHECK(cdl_attr_int(&g->nodes[0].n, "i", 0) == 9 && cdl_attr_int(&g->nodes[0].n, "new", 0) == 1);
+	CHECK(cdl_attr_int(&g->nodes[0].n, "i", 0) == 9 &&
+	      cdl_attr_int(&g->nodes[0].n, "new", 0) == 1);
 
 	/* use counts: nodes (a node reading twice counts once) + graph output */
 	CHECK(cdl_graph_use_count(g, a) == 1);
@@ -154,17 +156,28 @@ static void test_infer_unknown_op(void)
 	Onnx__ModelProto *m = ob_model(13, &gp);
 	cdl_graph *g;
 
+	/* an ONNX operator the engine does not (and need not) implement */
 	ob_input(gp, "x", F32, 2, d);
-	ob_node(gp, "NoSuchOp", "weird", "x", "y");
+	ob_node(gp, "TfIdfVectorizer", "tfidf", "x", "y");
 	ob_output(gp, "y");
 	g = import_ok(m, NULL, 0);
 	if (!g)
 		return;
 	CHECK_STATUS(cdl_pass_infer_shapes(g, msg, sizeof(msg)), CDL_ERR_UNSUPPORTED, msg);
-	CHECK_MSG_HAS(msg, "op NoSuchOp (opset 13) is not supported");
+	CHECK_MSG_HAS(msg, "op TfIdfVectorizer (opset 13) is not supported");
 	CHECK_STATUS(cdl_pass_fold_constants(g, msg, sizeof(msg)), CDL_ERR_UNSUPPORTED, msg);
-	CHECK_MSG_HAS(msg, "NoSuchOp");
+	CHECK_MSG_HAS(msg, "TfIdfVectorizer");
 	cdl_graph_free(g);
+
+	/* a name that is no ONNX operator at all is refused at import */
+	m = ob_model(13, &gp);
+	ob_input(gp, "x", F32, 2, d);
+	ob_node(gp, "NoSuchOp", "weird", "x", "y");
+	ob_output(gp, "y");
+	g = NULL;
+	CHECK_STATUS(ob_import(m, NULL, 0, &g, msg, sizeof(msg)), CDL_ERR_MALFORMED, msg);
+	CHECK_MSG_HAS(msg, "op NoSuchOp (node 'weird') is not an ONNX operator");
+	CHECK(g == NULL);
 }
 
 static void test_infer_transpose(void)
@@ -299,8 +312,8 @@ static void test_fold_shape_chain(void)
 	{
 		const cdl_gtensor *ones = ob_tensor_named(g, "ones");
 
-		CHECK(ones && ones->is_const && ones->t.rank == 4 && ones->t.dtype == CDL_DTYPE_F32 &&
-		      ((const float *)ones->t.data)[119] == 1.0f);
+		CHECK(ones && ones->is_const && ones->t.rank == 4 &&
+		      ones->t.dtype == CDL_DTYPE_F32 && ((const float *)ones->t.data)[119] == 1.0f);
 	}
 
 	/* the pipeline's later steps see a clean graph */
@@ -355,15 +368,16 @@ static void test_fold_transpose_weight(void)
  */
 static void test_fold_layernorm_expanded(void)
 {
-	static const char *const folded_ops[] = {"Shape", "Size", "Slice", "Neg",
+	static const char *const folded_ops[] = {"Shape",	    "Size",  "Slice", "Neg",
 						 "ConstantOfShape", "Concat"};
 	const char *root = getenv("CDL_ONNX_TESTDATA");
 	char path[1024];
 	cdl_graph *g = NULL;
 
-	NEED_OPS("Cast", "Slice", "Neg", "ConstantOfShape", "Concat", "Flatten", "ReduceMean", "Mul",
-		 "Sub", "Add", "Sqrt", "Div", "Reshape", "Reciprocal");
-	snprintf(path, sizeof(path), "%s/node/test_layer_normalization_4d_axis_negative_1_expanded/model.onnx",
+	NEED_OPS("Cast", "Slice", "Neg", "ConstantOfShape", "Concat", "Flatten", "ReduceMean",
+		 "Mul", "Sub", "Add", "Sqrt", "Div", "Reshape", "Reciprocal");
+	snprintf(path, sizeof(path),
+		 "%s/node/test_layer_normalization_4d_axis_negative_1_expanded/model.onnx",
 		 root ? root : "/usr/share/libonnx-testdata/data");
 	CHECK_STATUS(cdl_onnx_import_file(path, NULL, 0, &g, msg, sizeof(msg)), CDL_OK, msg);
 	if (!g)
@@ -457,7 +471,8 @@ static void test_fold_if(void)
 			}
 			if (outer && inner) { /* Shape(x), k */
 				CHECK(y->t.rank == 1 && y->t.dims[0] == 2);
-				CHECK(((int64_t *)y->t.data)[0] == 2 && ((int64_t *)y->t.data)[1] == 3);
+				CHECK(((int64_t *)y->t.data)[0] == 2 &&
+				      ((int64_t *)y->t.data)[1] == 3);
 			} else if (outer) { /* Size(x), k */
 				CHECK(y->t.rank == 0 && ((int64_t *)y->t.data)[0] == 6);
 			} else { /* Shape(x) twice */
@@ -552,8 +567,8 @@ static void test_remove_identity(void)
 	ob_node(gp, "Identity", "id2", "b", "b2");
 	ob_node(gp, "Neg", "neg", "b2", "c");
 	ob_node(gp, "Relu", "r2", "c", "d");
-	ob_node(gp, "Dropout", "drop", "d", "y"); /* y: graph output */
-	ob_node(gp, "Identity", "id3", "x", "xo"); /* input -> output: keep */
+	ob_node(gp, "Dropout", "drop", "d", "y");	     /* y: graph output */
+	ob_node(gp, "Identity", "id3", "x", "xo");	     /* input -> output: keep */
 	ob_node(gp, "Dropout", "drop2", "a", "a_copy,mask"); /* mask unused */
 	ob_node(gp, "Neg", "neg2", "a_copy", "e");
 	ob_output(gp, "y");

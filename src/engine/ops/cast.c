@@ -35,8 +35,8 @@ static cdl_status cast_target(cdl_op_ctx *ctx, int *to)
 		t = a->v.i;
 	}
 	if (!cast_dtype_ok(t))
-		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "to=%s (%lld)",
-				   cdl_dtype_name((int)t), (long long)t);
+		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "to=%s (%lld)", cdl_dtype_name((int)t),
+				   (long long)t);
 	*to = (int)t;
 	return CDL_OK;
 }
@@ -148,7 +148,7 @@ static cdl_status cast_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_cast[] = {
-	{ "Cast", cast_infer, cast_execute },
-	{ "CastLike", cast_infer, cast_execute },
-	{ NULL, NULL, NULL },
+    {"Cast", cast_infer, cast_execute},
+    {"CastLike", cast_infer, cast_execute},
+    {NULL, NULL, NULL},
 };

@@ -104,9 +104,9 @@ static cdl_status concat_execute(cdl_op_ctx *ctx)
 /* Where the part sizes come from; read one at a time (no size-limited array). */
 typedef struct split_src {
 	uint32_t axis;
-	const int64_t *attr;     /* `split` attribute (opset < 13), or NULL */
+	const int64_t *attr;	 /* `split` attribute (opset < 13), or NULL */
 	const cdl_tensor *input; /* constant `split` input (opset >= 13), or NULL */
-	int64_t equal;           /* part size when neither is given */
+	int64_t equal;		 /* part size when neither is given */
 } split_src;
 
 static int64_t split_size(const split_src *s, uint32_t i)
@@ -242,7 +242,7 @@ static cdl_status split_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_concat_split[] = {
-	{ "Concat", concat_infer, concat_execute },
-	{ "Split", split_infer, split_execute },
-	{ NULL, NULL, NULL },
+    {"Concat", concat_infer, concat_execute},
+    {"Split", split_infer, split_execute},
+    {NULL, NULL, NULL},
 };

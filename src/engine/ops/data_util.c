@@ -10,8 +10,9 @@ cdl_status cdl_data_check_io(cdl_op_ctx *ctx, uint32_t min_in, uint32_t max_in, 
 			     uint32_t max_out)
 {
 	if (ctx->n_inputs < min_in || ctx->n_inputs > max_in)
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "has %u inputs, expected %u to %u",
-				   ctx->n_inputs, min_in, max_in);
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "has %u inputs, expected %u to %u", ctx->n_inputs, min_in,
+				   max_in);
 	if (ctx->n_outputs < min_out || ctx->n_outputs > max_out)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
 				   "has %u outputs, expected %u to %u", ctx->n_outputs, min_out,
@@ -31,7 +32,7 @@ cdl_status cdl_data_check_io(cdl_op_ctx *ctx, uint32_t min_in, uint32_t max_in, 
 		if (t->rank > CDL_MAX_RANK)
 			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "input %u has rank %u", i,
 					   (unsigned)t->rank);
-		if (!cdl_tensor_nbytes(t, &(size_t){ 0 }))
+		if (!cdl_tensor_nbytes(t, &(size_t){0}))
 			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
 					   "input %u has an invalid shape", i);
 	}
@@ -92,8 +93,7 @@ cdl_status cdl_data_set_output(cdl_op_ctx *ctx, uint32_t idx, int dtype, uint32_
 	return CDL_OK;
 }
 
-cdl_status cdl_data_expect_output(cdl_op_ctx *ctx, uint32_t idx, uint32_t rank,
-				  const int64_t *dims)
+cdl_status cdl_data_expect_output(cdl_op_ctx *ctx, uint32_t idx, uint32_t rank, const int64_t *dims)
 {
 	const cdl_tensor *t = cdl_data_out(ctx, idx);
 	bool ok;
@@ -277,8 +277,8 @@ static void copy_row(uint8_t *dst, const uint8_t *src, size_t esize, size_t n, p
 				size_t b1 = b0 + TILE < nb ? b0 + TILE : nb;                       \
 				for (size_t a = a0; a < a1; a++)                                   \
 					for (size_t b = b0; b < b1; b++)                           \
-						out[a * nb + b] = in[(ptrdiff_t)a +                \
-								     (ptrdiff_t)b * s];            \
+						out[a * nb + b] =                                  \
+						    in[(ptrdiff_t)a + (ptrdiff_t)b * s];           \
 			}                                                                          \
 		}                                                                                  \
 	}
@@ -320,11 +320,14 @@ void cdl_data_strided_copy(void *out, const void *in, size_t esize, uint32_t ran
 	ptrdiff_t off = 0;
 	bool tiled = false;
 
+	/* Nothing to copy; checked first because the dims of an empty output
+	 * may be huge (Tile by INT64_MAX of an empty dim) */
+	for (uint32_t d = 0; d < rank; d++)
+		if (out_dims[d] == 0)
+			return;
 	/* Drop unit dims and merge an outer dim into the next one where the
 	 * input strides line up (a run of dims that stay adjacent). */
 	for (uint32_t d = 0; d < rank; d++) {
-		if (out_dims[d] == 0)
-			return;
 		if (out_dims[d] == 1)
 			continue;
 		if (r > 0 && str[r - 1] == (ptrdiff_t)(in_strides[d] * out_dims[d])) {
@@ -374,8 +377,8 @@ void cdl_data_strided_copy(void *out, const void *in, size_t esize, uint32_t ran
 	}
 }
 
-void cdl_data_transpose(void *out, const void *in, size_t esize, uint32_t rank,
-			const int64_t *dims, const uint32_t *perm)
+void cdl_data_transpose(void *out, const void *in, size_t esize, uint32_t rank, const int64_t *dims,
+			const uint32_t *perm)
 {
 	int64_t in_str[CDL_MAX_RANK];
 	int64_t out_dims[CDL_MAX_RANK];

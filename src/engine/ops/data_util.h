@@ -84,8 +84,8 @@ void cdl_data_strided_copy(void *out, const void *in, size_t esize, uint32_t ran
  * Collapses unit dims and runs of dims that stay adjacent, then uses blocked
  * 2-D transposes for the (batched) two-dim case, e.g. NCHW <-> NHWC.
  */
-void cdl_data_transpose(void *out, const void *in, size_t esize, uint32_t rank,
-			const int64_t *dims, const uint32_t *perm);
+void cdl_data_transpose(void *out, const void *in, size_t esize, uint32_t rank, const int64_t *dims,
+			const uint32_t *perm);
 
 /* Copies n bytes from src to dst unless they are the same buffer (in-place plans). */
 static inline void cdl_data_move(void *dst, const void *src, size_t n)

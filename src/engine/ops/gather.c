@@ -84,7 +84,8 @@ static cdl_status gather_infer(cdl_op_ctx *ctx)
 	x = ctx->inputs[0];
 	ind = ctx->inputs[1];
 	if (!is_index_dtype(ind->dtype))
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "indices must be int32/int64, got %s",
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "indices must be int32/int64, got %s",
 				   cdl_dtype_name(ind->dtype));
 	st = gather_axis(ctx, &axis);
 	if (st)
@@ -146,7 +147,8 @@ static cdl_status elements_check(cdl_op_ctx *ctx, const cdl_tensor *x, const cdl
 	int64_t a = cdl_attr_int(ctx->node, "axis", 0);
 
 	if (!is_index_dtype(ind->dtype))
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "indices must be int32/int64, got %s",
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "indices must be int32/int64, got %s",
 				   cdl_dtype_name(ind->dtype));
 	if (ind->rank != x->rank)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
@@ -193,7 +195,7 @@ static cdl_status walk_elements(cdl_op_ctx *ctx, const cdl_tensor *x, const cdl_
 				uint32_t axis, elem_fn fn, void *arg)
 {
 	int64_t xstr[CDL_MAX_RANK];
-	int64_t idx[CDL_MAX_RANK] = { 0 };
+	int64_t idx[CDL_MAX_RANK] = {0};
 	size_t n = cdl_data_numel(ind);
 	int64_t base = 0; /* offset in x of idx with idx[axis] = 0 */
 	int r = (int)ind->rank;
@@ -237,7 +239,7 @@ static cdl_status gather_elements_execute(cdl_op_ctx *ctx)
 	const cdl_tensor *x = ctx->inputs[0];
 	const cdl_tensor *ind = ctx->inputs[1];
 	uint32_t axis = 0;
-	struct gather_el g = { x->data, ctx->outputs[0]->data, cdl_dtype_size(x->dtype) };
+	struct gather_el g = {x->data, ctx->outputs[0]->data, cdl_dtype_size(x->dtype)};
 	cdl_status st = elements_check(ctx, x, ind, &axis);
 
 	if (st)
@@ -376,8 +378,8 @@ static cdl_status scatter_elements_execute(cdl_op_ctx *ctx)
 	const cdl_tensor *ind = ctx->inputs[1];
 	cdl_tensor *y = ctx->outputs[0];
 	uint32_t axis = 0;
-	struct scatter_el s = { ctx->inputs[2]->data, y->data, cdl_dtype_size(x->dtype), x->dtype,
-				RED_NONE };
+	struct scatter_el s = {ctx->inputs[2]->data, y->data, cdl_dtype_size(x->dtype), x->dtype,
+			       RED_NONE};
 	cdl_status st = elements_check(ctx, x, ind, &axis);
 
 	if (st)
@@ -400,13 +402,14 @@ static cdl_status scatter_elements_execute(cdl_op_ctx *ctx)
  * batch_dims b (GatherND only): b < min(q, r), k <= r - b; the first b dims of
  * data and indices agree. slice = prod(data.dims[b + k:]).
  */
-static cdl_status nd_check(cdl_op_ctx *ctx, const cdl_tensor *x, const cdl_tensor *ind,
-			   uint32_t b, uint32_t *k)
+static cdl_status nd_check(cdl_op_ctx *ctx, const cdl_tensor *x, const cdl_tensor *ind, uint32_t b,
+			   uint32_t *k)
 {
 	int64_t kk;
 
 	if (!is_index_dtype(ind->dtype))
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "indices must be int32/int64, got %s",
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "indices must be int32/int64, got %s",
 				   cdl_dtype_name(ind->dtype));
 	if (ind->rank < 1 || x->rank < 1 || b >= ind->rank || b >= x->rank)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
@@ -524,9 +527,10 @@ static cdl_status scatter_nd_infer(cdl_op_ctx *ctx)
 		dims[r++] = x->dims[d];
 	if (upd->dtype != x->dtype || upd->rank != r ||
 	    memcmp(upd->dims, dims, sizeof(int64_t) * r) != 0)
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
-				   "updates must be %s of shape indices.shape[:-1] + data.shape[k:]",
-				   cdl_dtype_name(x->dtype));
+		return cdl_op_fail(
+		    ctx, CDL_ERR_INVALID_ARGUMENT,
+		    "updates must be %s of shape indices.shape[:-1] + data.shape[k:]",
+		    cdl_dtype_name(x->dtype));
 	st = get_reduction(ctx, x->dtype, &red);
 	if (st)
 		return st;
@@ -596,7 +600,8 @@ static cdl_status onehot_get(cdl_op_ctx *ctx, int64_t *depth, uint32_t *axis)
 	int64_t a = cdl_attr_int(ctx->node, "axis", -1);
 
 	if (ind->dtype == CDL_DTYPE_BOOL || dt->dtype == CDL_DTYPE_BOOL)
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "indices and depth must be numeric");
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "indices and depth must be numeric");
 	if (cdl_data_numel(dt) != 1 || dt->rank > 1)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "depth must be a scalar");
 	if (!dt->data)
@@ -659,8 +664,8 @@ static cdl_status onehot_execute(cdl_op_ctx *ctx)
 				v += depth;
 			/* out of [-depth, depth): the row stays all off_value */
 			if (v >= 0 && v < depth)
-				memcpy(dst + ((o * (size_t)depth + (size_t)v) * inner + i) * esize, on,
-				       esize);
+				memcpy(dst + ((o * (size_t)depth + (size_t)v) * inner + i) * esize,
+				       on, esize);
 		}
 	}
 	return CDL_OK;
@@ -695,8 +700,8 @@ static cdl_status d2s_get(cdl_op_ctx *ctx, bool to_space, d2s_params *p)
 	h = x->dims[2];
 	w = x->dims[3];
 	if (to_space) {
-		static const uint32_t dcr[6] = { 0, 3, 4, 1, 5, 2 };
-		static const uint32_t crd[6] = { 0, 1, 4, 2, 5, 3 };
+		static const uint32_t dcr[6] = {0, 3, 4, 1, 5, 2};
+		static const uint32_t crd[6] = {0, 1, 4, 2, 5, 3};
 		bool is_dcr = cdl_attr_streq(mode, "DCR");
 
 		if (!is_dcr && !cdl_attr_streq(mode, "CRD"))
@@ -711,19 +716,19 @@ static cdl_status d2s_get(cdl_op_ctx *ctx, bool to_space, d2s_params *p)
 		p->out[0] = n;
 		p->out[1] = c / bb;
 		if (is_dcr) {
-			int64_t v[6] = { n, bs, bs, c / bb, h, w };
+			int64_t v[6] = {n, bs, bs, c / bb, h, w};
 
 			memcpy(p->view, v, sizeof(v));
 			memcpy(p->perm, dcr, sizeof(dcr));
 		} else {
-			int64_t v[6] = { n, c / bb, bs, bs, h, w };
+			int64_t v[6] = {n, c / bb, bs, bs, h, w};
 
 			memcpy(p->view, v, sizeof(v));
 			memcpy(p->perm, crd, sizeof(crd));
 		}
 	} else {
-		static const uint32_t perm[6] = { 0, 3, 5, 1, 2, 4 };
-		int64_t v[6] = { n, c, h / bs, bs, w / bs, bs };
+		static const uint32_t perm[6] = {0, 3, 5, 1, 2, 4};
+		int64_t v[6] = {n, c, h / bs, bs, w / bs, bs};
 
 		if (h % bs != 0 || w % bs != 0)
 			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
@@ -787,14 +792,14 @@ static cdl_status space_to_depth_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_gather[] = {
-	{ "Gather", gather_infer, gather_execute },
-	{ "GatherElements", gather_elements_infer, gather_elements_execute },
-	{ "GatherND", gather_nd_infer, gather_nd_execute },
-	{ "ScatterElements", scatter_elements_infer, scatter_elements_execute },
-	{ "Scatter", scatter_elements_infer, scatter_elements_execute },
-	{ "ScatterND", scatter_nd_infer, scatter_nd_execute },
-	{ "OneHot", onehot_infer, onehot_execute },
-	{ "DepthToSpace", depth_to_space_infer, depth_to_space_execute },
-	{ "SpaceToDepth", space_to_depth_infer, space_to_depth_execute },
-	{ NULL, NULL, NULL },
+    {"Gather", gather_infer, gather_execute},
+    {"GatherElements", gather_elements_infer, gather_elements_execute},
+    {"GatherND", gather_nd_infer, gather_nd_execute},
+    {"ScatterElements", scatter_elements_infer, scatter_elements_execute},
+    {"Scatter", scatter_elements_infer, scatter_elements_execute},
+    {"ScatterND", scatter_nd_infer, scatter_nd_execute},
+    {"OneHot", onehot_infer, onehot_execute},
+    {"DepthToSpace", depth_to_space_infer, depth_to_space_execute},
+    {"SpaceToDepth", space_to_depth_infer, space_to_depth_execute},
+    {NULL, NULL, NULL},
 };

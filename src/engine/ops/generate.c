@@ -95,8 +95,8 @@ static cdl_status cos_value(cdl_op_ctx *ctx, const void **value, int *dtype)
 	*dtype = CDL_DTYPE_F32;
 	if (!a)
 		return CDL_OK;
-	if (a->type != CDL_ATTR_TENSOR || !a->v.t || !a->v.t->data ||
-	    cdl_data_numel(a->v.t) != 1 || !cdl_dtype_size(a->v.t->dtype))
+	if (a->type != CDL_ATTR_TENSOR || !a->v.t || !a->v.t->data || cdl_data_numel(a->v.t) != 1 ||
+	    !cdl_dtype_size(a->v.t->dtype))
 		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED,
 				   "value must be a one-element tensor of a supported dtype");
 	*value = a->v.t->data;
@@ -141,7 +141,7 @@ static cdl_status constant_of_shape_execute(cdl_op_ctx *ctx)
 static cdl_status expand_shape(cdl_op_ctx *ctx, cdl_tensor *out)
 {
 	const cdl_tensor *x = ctx->inputs[0];
-	cdl_tensor shape = { 0 };
+	cdl_tensor shape = {0};
 	size_t n = 0;
 	cdl_status st = cdl_data_const_ints(ctx, 1, "shape", shape.dims, CDL_MAX_RANK, &n);
 
@@ -164,7 +164,7 @@ static cdl_status expand_shape(cdl_op_ctx *ctx, cdl_tensor *out)
 
 static cdl_status expand_infer(cdl_op_ctx *ctx)
 {
-	cdl_tensor out = { 0 };
+	cdl_tensor out = {0};
 	cdl_status st = cdl_data_check_io(ctx, 2, 2, 1, 1);
 
 	if (st)
@@ -197,7 +197,7 @@ static void broadcast_copy(void *y, const cdl_tensor *x, uint32_t rank, const in
 static cdl_status expand_execute(cdl_op_ctx *ctx)
 {
 	cdl_tensor *y = ctx->outputs[0];
-	cdl_tensor out = { 0 };
+	cdl_tensor out = {0};
 	cdl_status st = expand_shape(ctx, &out);
 
 	if (!st)
@@ -289,7 +289,7 @@ static cdl_status range_scalar(cdl_op_ctx *ctx, uint32_t i, const char *name)
 
 static cdl_status range_count(cdl_op_ctx *ctx, uint64_t *count)
 {
-	static const char *const names[3] = { "start", "limit", "delta" };
+	static const char *const names[3] = {"start", "limit", "delta"};
 	int dtype = ctx->inputs[0]->dtype;
 	cdl_status st;
 
@@ -356,7 +356,7 @@ static cdl_status range_execute(cdl_op_ctx *ctx)
 	cdl_status st = range_count(ctx, &n);
 
 	if (!st)
-		st = cdl_data_expect_output(ctx, 0, 1, (const int64_t[]){ (int64_t)n });
+		st = cdl_data_expect_output(ctx, 0, 1, (const int64_t[]){(int64_t)n});
 	if (st)
 		return st;
 	if (dtype == CDL_DTYPE_F32) {
@@ -443,11 +443,11 @@ static cdl_status eye_like_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_generate[] = {
-	{ "Constant", constant_infer, constant_execute },
-	{ "ConstantOfShape", constant_of_shape_infer, constant_of_shape_execute },
-	{ "Expand", expand_infer, expand_execute },
-	{ "Tile", tile_infer, tile_execute },
-	{ "Range", range_infer, range_execute },
-	{ "EyeLike", eye_like_infer, eye_like_execute },
-	{ NULL, NULL, NULL },
+    {"Constant", constant_infer, constant_execute},
+    {"ConstantOfShape", constant_of_shape_infer, constant_of_shape_execute},
+    {"Expand", expand_infer, expand_execute},
+    {"Tile", tile_infer, tile_execute},
+    {"Range", range_infer, range_execute},
+    {"EyeLike", eye_like_infer, eye_like_execute},
+    {NULL, NULL, NULL},
 };

@@ -17,7 +17,7 @@ typedef struct pad_params {
 	enum pad_mode mode;
 	int64_t begin[CDL_MAX_RANK];
 	int64_t dims[CDL_MAX_RANK]; /* output dims */
-	float value;                /* opset < 11: the `value` attribute */
+	float value;		    /* opset < 11: the `value` attribute */
 } pad_params;
 
 /* Pads are bounded so that in + begin + end cannot overflow. */
@@ -29,8 +29,8 @@ static cdl_status pad_get(cdl_op_ctx *ctx, pad_params *p)
 	const char *mode = cdl_attr_string(ctx->node, "mode", "constant");
 	int64_t pads[2 * CDL_MAX_RANK];
 	int64_t axes[CDL_MAX_RANK];
-	int64_t begin[CDL_MAX_RANK] = { 0 }, end[CDL_MAX_RANK] = { 0 };
-	bool seen[CDL_MAX_RANK] = { false };
+	int64_t begin[CDL_MAX_RANK] = {0}, end[CDL_MAX_RANK] = {0};
+	bool seen[CDL_MAX_RANK] = {false};
 	size_t n = 0, n_axes = x->rank;
 	cdl_status st;
 
@@ -93,14 +93,15 @@ static cdl_status pad_get(cdl_op_ctx *ctx, pad_params *p)
 
 		if (begin[d] <= -PAD_LIMIT || begin[d] >= PAD_LIMIT || end[d] <= -PAD_LIMIT ||
 		    end[d] >= PAD_LIMIT)
-			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "pads on axis %u too large",
-					   d);
+			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+					   "pads on axis %u too large", d);
 		p->begin[d] = begin[d];
 		p->dims[d] = in + begin[d] + end[d];
 		if (p->dims[d] < 0)
 			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
 					   "pads %lld, %lld crop more than dim %u = %lld",
-					   (long long)begin[d], (long long)end[d], d, (long long)in);
+					   (long long)begin[d], (long long)end[d], d,
+					   (long long)in);
 		if (p->mode != PAD_CONSTANT && in == 0 && p->dims[d] > 0)
 			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
 					   "mode=%s cannot pad the empty axis %u", mode, d);
@@ -150,9 +151,9 @@ static cdl_status pad_execute(cdl_op_ctx *ctx)
 	const cdl_tensor *x = ctx->inputs[0];
 	cdl_tensor *y = ctx->outputs[0];
 	size_t esize = cdl_dtype_size(x->dtype);
-	uint8_t value[8] = { 0 };
+	uint8_t value[8] = {0};
 	int64_t istr[CDL_MAX_RANK];
-	int64_t idx[CDL_MAX_RANK] = { 0 };
+	int64_t idx[CDL_MAX_RANK] = {0};
 	uint32_t r = x->rank, last;
 	size_t rows, row_len, in_len;
 	int64_t lo, hi, b;
@@ -194,6 +195,8 @@ static cdl_status pad_execute(cdl_op_ctx *ctx)
 	b = p.begin[last];
 	/* output columns [lo, hi) map straight onto input columns [lo - b, hi - b) */
 	lo = b > 0 ? b : 0;
+	if (lo > (int64_t)row_len) /* a begin pad wider than what the end crop leaves */
+		lo = (int64_t)row_len;
 	hi = b + (int64_t)in_len < (int64_t)row_len ? b + (int64_t)in_len : (int64_t)row_len;
 	if (hi < lo)
 		hi = lo;
@@ -218,8 +221,8 @@ static cdl_status pad_execute(cdl_op_ctx *ctx)
 			for (int64_t j = 0; j < lo; j++) {
 				int64_t i = pad_map(j - b, (int64_t)in_len, p.mode);
 
-				memcpy(dst + j * (int64_t)esize, i < 0 ? value : row + i * (int64_t)esize,
-				       esize);
+				memcpy(dst + j * (int64_t)esize,
+				       i < 0 ? value : row + i * (int64_t)esize, esize);
 			}
 			if (hi > lo)
 				memcpy(dst + lo * (int64_t)esize, row + (lo - b) * (int64_t)esize,
@@ -227,8 +230,8 @@ static cdl_status pad_execute(cdl_op_ctx *ctx)
 			for (int64_t j = hi; j < (int64_t)row_len; j++) {
 				int64_t i = pad_map(j - b, (int64_t)in_len, p.mode);
 
-				memcpy(dst + j * (int64_t)esize, i < 0 ? value : row + i * (int64_t)esize,
-				       esize);
+				memcpy(dst + j * (int64_t)esize,
+				       i < 0 ? value : row + i * (int64_t)esize, esize);
 			}
 		}
 		for (int d = (int)last - 1; d >= 0; d--) {
@@ -241,6 +244,6 @@ static cdl_status pad_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_pad[] = {
-	{ "Pad", pad_infer, pad_execute },
-	{ NULL, NULL, NULL },
+    {"Pad", pad_infer, pad_execute},
+    {NULL, NULL, NULL},
 };

@@ -42,9 +42,9 @@ typedef struct pool_params {
 
 /* Per output coordinate of one spatial dim: which taps fall inside the input. */
 typedef struct pool_span {
-	int64_t start; /* input coordinate of tap 0 */
+	int64_t start;	    /* input coordinate of tap 0 */
 	int32_t t_lo, t_hi; /* taps [t_lo, t_hi) are inside [0, in) */
-	int32_t n_pad;      /* taps inside [-pad_begin, in + pad_end) */
+	int32_t n_pad;	    /* taps inside [-pad_begin, in + pad_end) */
 	int32_t unused;
 } pool_span;
 
@@ -58,8 +58,8 @@ static enum pool_kind kind_of(const char *op_type)
 }
 
 /* Reads an ints attribute of n values (or dflt for each when absent). */
-static cdl_status pool_ints(cdl_op_ctx *ctx, const char *name, uint32_t n, int64_t dflt,
-			    int64_t lo, int64_t *out)
+static cdl_status pool_ints(cdl_op_ctx *ctx, const char *name, uint32_t n, int64_t dflt, int64_t lo,
+			    int64_t *out)
 {
 	uint32_t cnt = 0;
 	const int64_t *v = cdl_attr_ints(ctx->node, name, &cnt);
@@ -143,7 +143,8 @@ static cdl_status pool_get(cdl_op_ctx *ctx, pool_params *p)
 		p->d[i] = da[j];
 		in = p->in[i] = x->dims[2 + j];
 		effk = (p->k[i] - 1) * p->d[i] + 1;
-		if (cdl_attr_streq(auto_pad, "SAME_UPPER") || cdl_attr_streq(auto_pad, "SAME_LOWER")) {
+		if (cdl_attr_streq(auto_pad, "SAME_UPPER") ||
+		    cdl_attr_streq(auto_pad, "SAME_LOWER")) {
 			int64_t total;
 
 			p->out[i] = ceil_div(in, p->s[i]);
@@ -175,7 +176,8 @@ static cdl_status pool_get(cdl_op_ctx *ctx, pool_params *p)
 						   "kernel %lld (dilated %lld) is larger than the "
 						   "padded input %lld on spatial dim %u",
 						   (long long)p->k[i], (long long)effk,
-						   (long long)(in + p->pb[i] + p->pe[i]), (unsigned)j);
+						   (long long)(in + p->pb[i] + p->pe[i]),
+						   (unsigned)j);
 			if (ceil_mode && !cdl_attr_streq(auto_pad, "VALID")) {
 				p->out[i] = ceil_div(span, p->s[i]) + 1;
 				/* a window starting in the right padding is dropped */
@@ -264,52 +266,85 @@ static void pool_spans(const pool_params *p, uint32_t i, pool_span *spans)
 }
 
 /*
- * The kernels walk output planes row by row; the spans say which taps of
- * each window fall inside the input, so the inner loops have no bounds
- * checks. Dims are [d0][d1][d2] with d2 the real innermost dim.
+ * The kernels walk the output planes row by row: first the window's input
+ * rows are combined element-wise into one row buffer (contiguous, so it
+ * vectorises), then each output along the row reduces its taps of that
+ * buffer. The spans say which taps fall inside the input, so there are no
+ * bounds checks in the loops. Dims are [d0][d1][d2], d2 the innermost.
  */
-#define DEFINE_MAXPOOL(name, type, lowest)                                                         \
-	static void name(const pool_params *p, const pool_span *const sp[3], const type *x,       \
-			 type *y, type *buf)                                                       \
-	{                                                                                          \
-		size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);                        \
-		int64_t n2 = p->in[2], d2 = p->d[2];                                               \
-		for (size_t c = 0; c < p->planes; c++) {                                           \
-			const type *xc = x + c * plane_in;                                         \
-			for (int64_t o0 = 0; o0 < p->out[0]; o0++) {                               \
-				const pool_span *a = &sp[0][o0];                                   \
-				for (int64_t o1 = 0; o1 < p->out[1]; o1++) {                       \
-					const pool_span *b = &sp[1][o1];                           \
-					/* max over the window's rows, then along the row */       \
-					for (int64_t i = 0; i < n2; i++)                           \
-						buf[i] = lowest;                                   \
-					for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++)             \
-						for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {   \
-							const type *row =                          \
-								xc + ((a->start + t0 * p->d[0]) *  \
-									      p->in[1] +           \
-								      b->start + t1 * p->d[1]) *   \
-									     n2;                   \
-							for (int64_t i = 0; i < n2; i++)           \
-								buf[i] = row[i] > buf[i] ? row[i]  \
-											 : buf[i]; \
-						}                                                  \
-					for (int64_t o2 = 0; o2 < p->out[2]; o2++) {               \
-						const pool_span *e = &sp[2][o2];                   \
-						const type *r = buf + e->start;                    \
-						type m = lowest;                                   \
-						for (int32_t t2 = e->t_lo; t2 < e->t_hi; t2++)     \
-							m = r[t2 * d2] > m ? r[t2 * d2] : m;       \
-						*y++ = m;                                          \
-					}                                                          \
-				}                                                                  \
-			}                                                                          \
-		}                                                                                  \
-	}
+typedef struct max_kernels {
+	void (*init)(void *buf, int64_t n);
+	void (*accumulate)(void *buf, const void *row, int64_t n);
+	/* y[o] = max of buf taps of spans[o], for o < n_out; returns y past the row */
+	void *(*emit)(void *y, const void *buf, const pool_span *spans, int64_t n_out, int64_t d);
+} max_kernels;
 
-DEFINE_MAXPOOL(maxpool_f32, float, -FLT_MAX)
-DEFINE_MAXPOOL(maxpool_i8, int8_t, INT8_MIN)
-DEFINE_MAXPOOL(maxpool_u8, uint8_t, 0)
+#define DEFINE_MAX_KERNELS(sfx, type, lowest)                                                      \
+	static void max_init_##sfx(void *buf, int64_t n)                                           \
+	{                                                                                          \
+		type *b = buf;                                                                     \
+		for (int64_t i = 0; i < n; i++)                                                    \
+			b[i] = lowest;                                                             \
+	}                                                                                          \
+	static void max_acc_##sfx(void *buf, const void *row, int64_t n)                           \
+	{                                                                                          \
+		type *b = buf;                                                                     \
+		const type *r = row;                                                               \
+		for (int64_t i = 0; i < n; i++)                                                    \
+			b[i] = r[i] > b[i] ? r[i] : b[i];                                          \
+	}                                                                                          \
+	static void *max_emit_##sfx(void *y, const void *buf, const pool_span *spans,              \
+				    int64_t n_out, int64_t d)                                      \
+	{                                                                                          \
+		type *out = y;                                                                     \
+		for (int64_t o = 0; o < n_out; o++) {                                              \
+			const type *r = (const type *)buf + spans[o].start;                        \
+			type m = lowest;                                                           \
+			for (int32_t t = spans[o].t_lo; t < spans[o].t_hi; t++)                    \
+				m = r[t * d] > m ? r[t * d] : m;                                   \
+			*out++ = m;                                                                \
+		}                                                                                  \
+		return out;                                                                        \
+	}                                                                                          \
+	static const max_kernels max_##sfx = {max_init_##sfx, max_acc_##sfx, max_emit_##sfx};
+
+DEFINE_MAX_KERNELS(f32, float, -FLT_MAX)
+DEFINE_MAX_KERNELS(i8, int8_t, INT8_MIN)
+DEFINE_MAX_KERNELS(u8, uint8_t, 0)
+
+static void maxpool(const pool_params *p, const pool_span *const sp[3], const void *x, void *y,
+		    void *buf, size_t esize, const max_kernels *k)
+{
+	size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+	int64_t n2 = p->in[2];
+
+	for (size_t c = 0; c < p->planes; c++) {
+		const uint8_t *xc = (const uint8_t *)x + c * plane_in * esize;
+
+		for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
+			const pool_span *a = &sp[0][o0];
+
+			for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
+				const pool_span *b = &sp[1][o1];
+
+				k->init(buf, n2);
+				for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++) {
+					for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {
+						int64_t i0 = a->start + t0 * p->d[0];
+						int64_t i1 = b->start + t1 * p->d[1];
+
+						k->accumulate(
+						    buf,
+						    xc +
+							(size_t)((i0 * p->in[1] + i1) * n2) * esize,
+						    n2);
+					}
+				}
+				y = k->emit(y, buf, sp[2], p->out[2], p->d[2]);
+			}
+		}
+	}
+}
 
 /* The Indices value for flat offset off inside plane c (storage_order 1 = column major). */
 static int64_t pool_index(const pool_params *p, size_t c, int64_t off)
@@ -317,8 +352,8 @@ static int64_t pool_index(const pool_params *p, size_t c, int64_t off)
 	int64_t plane = p->in[0] * p->in[1] * p->in[2];
 
 	if (p->storage_order == 1) {
-		int64_t idx[POOL_MAX_SPATIAL] = { off / (p->in[1] * p->in[2]),
-						  off / p->in[2] % p->in[1], off % p->in[2] };
+		int64_t idx[POOL_MAX_SPATIAL] = {off / (p->in[1] * p->in[2]),
+						 off / p->in[2] % p->in[1], off % p->in[2]};
 		int64_t r = 0, m = 1;
 
 		/* column-major over the real spatial dims (the leading unit dims
@@ -333,8 +368,8 @@ static int64_t pool_index(const pool_params *p, size_t c, int64_t off)
 }
 
 /* MaxPool with the Indices output (float32 only; rare in inference). */
-static void maxpool_indices_f32(const pool_params *p, const pool_span *const sp[3],
-				const float *x, float *y, int64_t *ind)
+static void maxpool_indices_f32(const pool_params *p, const pool_span *const sp[3], const float *x,
+				float *y, int64_t *ind)
 {
 	size_t plane_in = (size_t)(p->in[0] * p->in[1] * p->in[2]);
 
@@ -357,12 +392,16 @@ static void maxpool_indices_f32(const pool_params *p, const pool_span *const sp[
 
 						for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {
 							int64_t i1 = b->start + t1 * p->d[1];
-							int64_t base = (i0 * p->in[1] + i1) * p->in[2];
+							int64_t base =
+							    (i0 * p->in[1] + i1) * p->in[2];
 
-							for (int32_t t2 = e->t_lo; t2 < e->t_hi; t2++) {
-								int64_t off = base + e->start + t2 * p->d[2];
+							for (int32_t t2 = e->t_lo; t2 < e->t_hi;
+							     t2++) {
+								int64_t off =
+								    base + e->start + t2 * p->d[2];
 
-								/* first maximum wins, as in ONNX Runtime */
+								/* first maximum wins, as in ONNX
+								 * Runtime */
 								if (xc[off] > m || best < 0) {
 									m = xc[off];
 									best = off;
@@ -421,9 +460,9 @@ static void avgpool_f32(const pool_params *p, const pool_span *const sp[3], cons
 				for (int32_t t0 = a->t_lo; t0 < a->t_hi; t0++) {
 					for (int32_t t1 = b->t_lo; t1 < b->t_hi; t1++) {
 						const float *row =
-							xc + ((a->start + t0 * p->d[0]) * p->in[1] +
-							      b->start + t1 * p->d[1]) *
-								     n2;
+						    xc + ((a->start + t0 * p->d[0]) * p->in[1] +
+							  b->start + t1 * p->d[1]) *
+							     n2;
 
 						if (lp)
 							for (int64_t i = 0; i < n2; i++)
@@ -492,13 +531,13 @@ static cdl_status pool_execute(cdl_op_ctx *ctx)
 	}
 	switch (x->dtype) {
 	case CDL_DTYPE_F32:
-		maxpool_f32(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		maxpool(&p, csp, x->data, ctx->outputs[0]->data, buf, 4, &max_f32);
 		break;
 	case CDL_DTYPE_I8:
-		maxpool_i8(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		maxpool(&p, csp, x->data, ctx->outputs[0]->data, buf, 1, &max_i8);
 		break;
 	default:
-		maxpool_u8(&p, csp, x->data, ctx->outputs[0]->data, buf);
+		maxpool(&p, csp, x->data, ctx->outputs[0]->data, buf, 1, &max_u8);
 		break;
 	}
 	return CDL_OK;
@@ -556,7 +595,7 @@ static cdl_status global_pool_execute(cdl_op_ctx *ctx)
 			y[c] = lp_root(s, pp);
 		} else {
 			/* four partial sums: fewer dependent adds, better rounding */
-			float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+			float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 			size_t i = 0;
 
 			for (; i + 4 <= n; i += 4) {
@@ -574,11 +613,11 @@ static cdl_status global_pool_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_pool[] = {
-	{ "MaxPool", pool_infer, pool_execute },
-	{ "AveragePool", pool_infer, pool_execute },
-	{ "LpPool", pool_infer, pool_execute },
-	{ "GlobalAveragePool", global_pool_infer, global_pool_execute },
-	{ "GlobalMaxPool", global_pool_infer, global_pool_execute },
-	{ "GlobalLpPool", global_pool_infer, global_pool_execute },
-	{ NULL, NULL, NULL },
+    {"MaxPool", pool_infer, pool_execute},
+    {"AveragePool", pool_infer, pool_execute},
+    {"LpPool", pool_infer, pool_execute},
+    {"GlobalAveragePool", global_pool_infer, global_pool_execute},
+    {"GlobalMaxPool", global_pool_infer, global_pool_execute},
+    {"GlobalLpPool", global_pool_infer, global_pool_execute},
+    {NULL, NULL, NULL},
 };

@@ -45,8 +45,9 @@ typedef struct rs_params {
 	double scale[CDL_MAX_RANK];
 	double roi_start[CDL_MAX_RANK], roi_end[CDL_MAX_RANK];
 	uint32_t taps[CDL_MAX_RANK]; /* taps per output coordinate: 1 for a pass-through dim */
-	size_t ws_tables;            /* workspace bytes of the tap tables */
-	size_t n_combos;             /* tap combinations over all dims but the last */
+	size_t ws_tables;	     /* workspace bytes of the tap tables */
+	size_t n_combos;	     /* tap combinations over all dims but the last */
+	size_t ws_total;	     /* workspace bytes execute needs */
 } rs_params;
 
 /* One tap: input offset in elements (already times the dim's stride), weight. */
@@ -205,9 +206,8 @@ static cdl_status rs_get(cdl_op_ctx *ctx, rs_params *p)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
 				   "exactly one of scales and sizes must be given");
 	if ((n_scales && n_scales != r) || (n_sizes && n_sizes != r))
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
-				   "%s has %zu values for rank %u", n_scales ? "scales" : "sizes",
-				   n_scales ? n_scales : n_sizes, r);
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "%s has %zu values for rank %u",
+				   n_scales ? "scales" : "sizes", n_scales ? n_scales : n_sizes, r);
 	for (uint32_t d = 0; d < r; d++) {
 		int64_t in = p->in[d] = x->dims[d];
 
@@ -216,7 +216,8 @@ static cdl_status rs_get(cdl_op_ctx *ctx, rs_params *p)
 		if (roi) {
 			if (!(roi[d] > -1.0e6f && roi[d] < 1.0e6f && roi[d + r] > -1.0e6f &&
 			      roi[d + r] < 1.0e6f))
-				return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "roi is not finite");
+				return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+						   "roi is not finite");
 			p->roi_start[d] = roi[d];
 			p->roi_end[d] = roi[d + r];
 		}
@@ -253,16 +254,14 @@ static cdl_status rs_get(cdl_op_ctx *ctx, rs_params *p)
 		if (d + 1 < r)
 			combos *= p->taps[d];
 	}
-	if (!cdl_mul_size(tables, sizeof(rs_tap), &p->ws_tables))
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "output too large");
 	p->n_combos = combos;
+	/* tap tables, the (offset, weight) combinations for one output row, and
+	 * one input row of blended values */
+	if (!cdl_mul_size(tables, sizeof(rs_tap), &p->ws_tables) ||
+	    !cdl_add_size(p->ws_tables, combos * sizeof(rs_tap), &p->ws_total) ||
+	    !cdl_add_size(p->ws_total, (size_t)p->in[r - 1] * sizeof(float), &p->ws_total))
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "output too large");
 	return CDL_OK;
-}
-
-static size_t rs_workspace(const rs_params *p)
-{
-	/* tap tables, then the (offset, weight) combinations for one output row */
-	return p->ws_tables + p->n_combos * sizeof(rs_tap);
 }
 
 static cdl_status rs_infer(cdl_op_ctx *ctx)
@@ -283,11 +282,12 @@ static cdl_status rs_infer(cdl_op_ctx *ctx)
 		return st;
 	if (p.mode != RS_NEAREST && x->dtype != CDL_DTYPE_F32)
 		return cdl_op_fail(ctx, CDL_ERR_UNSUPPORTED, "%s on dtype %s",
-				   p.mode == RS_LINEAR ? "linear" : "cubic", cdl_dtype_name(x->dtype));
+				   p.mode == RS_LINEAR ? "linear" : "cubic",
+				   cdl_dtype_name(x->dtype));
 	st = cdl_data_set_output(ctx, 0, x->dtype, x->rank, p.out);
 	if (st)
 		return st;
-	ctx->workspace_size = rs_workspace(&p);
+	ctx->workspace_size = p.ws_total;
 	return CDL_OK;
 }
 
@@ -312,9 +312,8 @@ static double rs_coord(const rs_params *p, uint32_t d, int64_t o, bool *outside)
 		return (x + 0.5) / s;
 	case RS_TF_CROP_AND_RESIZE:
 		if (p->out[d] > 1)
-			v = p->roi_start[d] * (in - 1.0) +
-			    x * (p->roi_end[d] - p->roi_start[d]) * (in - 1.0) /
-				    (double)(p->out[d] - 1);
+			v = p->roi_start[d] * (in - 1.0) + x * (p->roi_end[d] - p->roi_start[d]) *
+							       (in - 1.0) / (double)(p->out[d] - 1);
 		else
 			v = 0.5 * (p->roi_start[d] + p->roi_end[d]) * (in - 1.0);
 		*outside = v < 0.0 || v > in - 1.0;
@@ -406,7 +405,8 @@ static void rs_table(const rs_params *p, uint32_t d, int64_t stride, rs_tap *t)
 			}
 			for (int j = 0; j < 4; j++) {
 				t[j].off = clamp_idx((int64_t)x0 - 1 + j, in) * stride;
-				t[j].w = (float)(p->exclude_outside && sum != 0.0 ? c[j] / sum : c[j]);
+				t[j].w =
+				    (float)(p->exclude_outside && sum != 0.0 ? c[j] / sum : c[j]);
 			}
 		}
 	}
@@ -439,23 +439,44 @@ static void rs_nearest_row(uint8_t *dst, const uint8_t *base, const rs_tap *tx, 
 		       esize);
 }
 
-/* One output row of (bi)linear: two taps along the row, one or two rows. */
-static void rs_linear_row(float *y, const float *x, const rs_tap *combos, size_t nc,
-			  const rs_tap *tx, size_t n, float extrap)
+/*
+ * One output row of linear/cubic: the nc input rows of the outer dims' taps
+ * are blended into buf first (contiguous, vectorises), then each output
+ * takes its kx taps along the row from buf.
+ */
+static void rs_interp_row(float *y, const float *x, const rs_tap *combos, size_t nc,
+			  const rs_tap *tx, uint32_t kx, size_t n, size_t in_len, float *buf,
+			  float extrap)
 {
-	const float *r0 = x + combos[0].off;
-	const float *r1 = nc > 1 ? x + combos[1].off : r0;
-	float w0 = combos[0].w, w1 = nc > 1 ? combos[1].w : 0.0f;
+	const float *row = buf;
 
+	if (nc == 1 && combos[0].w == 1.0f) {
+		row = x + combos[0].off;
+	} else {
+		const float *r0 = x + combos[0].off;
+		float w0 = combos[0].w;
+
+		for (size_t i = 0; i < in_len; i++)
+			buf[i] = w0 * r0[i];
+		for (size_t c = 1; c < nc; c++) {
+			const float *rc = x + combos[c].off;
+			float wc = combos[c].w;
+
+			for (size_t i = 0; i < in_len; i++)
+				buf[i] += wc * rc[i];
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
-		const rs_tap *t = &tx[2 * i];
+		const rs_tap *t = &tx[i * kx];
+		float acc = 0.0f;
 
 		if (t[0].off < 0) {
 			y[i] = extrap;
 			continue;
 		}
-		y[i] = w0 * (t[0].w * r0[t[0].off] + t[1].w * r0[t[1].off]) +
-		       w1 * (t[0].w * r1[t[0].off] + t[1].w * r1[t[1].off]);
+		for (uint32_t j = 0; j < kx; j++)
+			acc += t[j].w * row[t[j].off];
+		y[i] = acc;
 	}
 }
 
@@ -468,11 +489,12 @@ static cdl_status rs_execute(cdl_op_ctx *ctx)
 	size_t esize = cdl_dtype_size(x->dtype);
 	rs_tap *tab[CDL_MAX_RANK];
 	rs_tap *combos;
-	int64_t idx[CDL_MAX_RANK] = { 0 };
+	float *rowbuf;
+	int64_t idx[CDL_MAX_RANK] = {0};
 	int64_t stride = 1;
 	uint32_t r, last;
 	size_t rows, row_len;
-	uint8_t extrap[8] = { 0 };
+	uint8_t extrap[8] = {0};
 	uint8_t *dst = y->data;
 	const uint8_t *src = x->data;
 	rs_params p;
@@ -480,7 +502,7 @@ static cdl_status rs_execute(cdl_op_ctx *ctx)
 
 	if (!st)
 		st = cdl_data_expect_output(ctx, 0, p.rank, p.out);
-	if (!st && ctx->workspace_size < rs_workspace(&p))
+	if (!st && ctx->workspace_size < p.ws_total)
 		st = cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	if (st)
 		return st;
@@ -496,6 +518,7 @@ static cdl_status rs_execute(cdl_op_ctx *ctx)
 			ws += (size_t)p.out[d] * p.taps[d];
 		}
 		combos = ws;
+		rowbuf = (float *)(combos + p.n_combos);
 		for (int d = (int)r - 1; d >= 0; d--) {
 			rs_table(&p, (uint32_t)d, stride, tab[d]);
 			stride *= p.in[d];
@@ -532,33 +555,11 @@ static cdl_status rs_execute(cdl_op_ctx *ctx)
 		if (row_out) {
 			cdl_data_fill(dst, extrap, esize, row_len);
 		} else if (p.mode == RS_NEAREST) {
-			rs_nearest_row(dst, src + combos[0].off * (int64_t)esize, tx, row_len, esize,
-				       extrap);
-		} else if (kx == 2 && nc <= 2) {
-			rs_linear_row((float *)dst, (const float *)src, combos, nc, tx, row_len,
-				      p.extrapolation);
+			rs_nearest_row(dst, src + combos[0].off * (int64_t)esize, tx, row_len,
+				       esize, extrap);
 		} else {
-			const float *xf = (const float *)src;
-			float *yf = (float *)dst;
-
-			for (size_t i = 0; i < row_len; i++) {
-				const rs_tap *t = &tx[i * kx];
-				float acc = 0.0f;
-
-				if (t[0].off < 0) {
-					yf[i] = p.extrapolation;
-					continue;
-				}
-				for (size_t c = 0; c < nc; c++) {
-					const float *row = xf + combos[c].off;
-					float part = 0.0f;
-
-					for (uint32_t j = 0; j < kx; j++)
-						part += t[j].w * row[t[j].off];
-					acc += combos[c].w * part;
-				}
-				yf[i] = acc;
-			}
+			rs_interp_row((float *)dst, (const float *)src, combos, nc, tx, kx, row_len,
+				      (size_t)p.in[last], rowbuf, p.extrapolation);
 		}
 		dst += row_len * esize;
 		for (int d = (int)last - 1; d >= 0; d--) {
@@ -571,7 +572,7 @@ static cdl_status rs_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_resize[] = {
-	{ "Resize", rs_infer, rs_execute },
-	{ "Upsample", rs_infer, rs_execute },
-	{ NULL, NULL, NULL },
+    {"Resize", rs_infer, rs_execute},
+    {"Upsample", rs_infer, rs_execute},
+    {NULL, NULL, NULL},
 };

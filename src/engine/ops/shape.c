@@ -52,10 +52,11 @@ static cdl_status reshape_infer(cdl_op_ctx *ctx)
 
 		if (v == 0 && !allowzero) {
 			if (i >= x->rank)
-				return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
-						   "shape[%zu] = 0 copies a dim the input (rank %u) "
-						   "does not have",
-						   i, (unsigned)x->rank);
+				return cdl_op_fail(
+				    ctx, CDL_ERR_INVALID_ARGUMENT,
+				    "shape[%zu] = 0 copies a dim the input (rank %u) "
+				    "does not have",
+				    i, (unsigned)x->rank);
 			v = x->dims[i];
 		}
 		if (v == -1) {
@@ -75,9 +76,10 @@ static cdl_status reshape_infer(cdl_op_ctx *ctx)
 	}
 	if (neg >= 0) {
 		if (known == 0 || in_numel % known != 0)
-			return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
-					   "cannot infer the -1 dim: %zu elements into blocks of %zu",
-					   in_numel, known);
+			return cdl_op_fail(
+			    ctx, CDL_ERR_INVALID_ARGUMENT,
+			    "cannot infer the -1 dim: %zu elements into blocks of %zu", in_numel,
+			    known);
 		dims[neg] = (int64_t)(in_numel / known);
 	} else if (known != in_numel) {
 		char a[128];
@@ -105,7 +107,8 @@ static cdl_status flatten_infer(cdl_op_ctx *ctx)
 		axis += x->rank;
 	if (axis < 0 || axis > x->rank)
 		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "axis %lld for rank %u",
-				   (long long)cdl_attr_int(ctx->node, "axis", 1), (unsigned)x->rank);
+				   (long long)cdl_attr_int(ctx->node, "axis", 1),
+				   (unsigned)x->rank);
 	dims[0] = (int64_t)cdl_data_prod(x->dims, 0, (uint32_t)axis);
 	dims[1] = (int64_t)cdl_data_prod(x->dims, (uint32_t)axis, x->rank);
 	return cdl_data_set_output(ctx, 0, x->dtype, 2, dims);
@@ -131,7 +134,8 @@ static cdl_status read_axes(cdl_op_ctx *ctx, int64_t *axes, size_t *n, bool *giv
 		*given = true;
 		return CDL_OK;
 	}
-	if (!cdl_data_in(ctx, 1))
+	/* an empty axes input counts as absent, as in ONNX Runtime */
+	if (!cdl_data_in(ctx, 1) || cdl_data_numel(ctx->inputs[1]) == 0)
 		return CDL_OK;
 	*given = true;
 	return cdl_data_const_ints(ctx, 1, "axes", axes, CDL_MAX_RANK, n);
@@ -142,7 +146,7 @@ static cdl_status squeeze_infer(cdl_op_ctx *ctx)
 	const cdl_tensor *x;
 	int64_t axes[CDL_MAX_RANK];
 	int64_t dims[CDL_MAX_RANK];
-	bool drop[CDL_MAX_RANK] = { false };
+	bool drop[CDL_MAX_RANK] = {false};
 	size_t n = 0;
 	uint32_t r = 0;
 	bool given = false;
@@ -181,7 +185,7 @@ static cdl_status unsqueeze_infer(cdl_op_ctx *ctx)
 	const cdl_tensor *x;
 	int64_t axes[CDL_MAX_RANK];
 	int64_t dims[CDL_MAX_RANK];
-	bool ins[CDL_MAX_RANK] = { false };
+	bool ins[CDL_MAX_RANK] = {false};
 	size_t n = 0;
 	uint32_t out_rank, j = 0;
 	bool given = false;
@@ -281,7 +285,7 @@ static cdl_status dropout_execute(cdl_op_ctx *ctx)
 
 		cdl_data_fill(mask->data, &one, 4, cdl_data_numel(mask));
 	} else {
-		uint8_t one[8] = { 0 };
+		uint8_t one[8] = {0};
 		size_t esize = cdl_dtype_size(mask->dtype);
 
 		one[0] = 1; /* little-endian integer 1 of any width */
@@ -353,13 +357,13 @@ static cdl_status size_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_shape[] = {
-	{ "Reshape", reshape_infer, copy_execute },
-	{ "Flatten", flatten_infer, copy_execute },
-	{ "Squeeze", squeeze_infer, copy_execute },
-	{ "Unsqueeze", unsqueeze_infer, copy_execute },
-	{ "Identity", identity_infer, copy_execute },
-	{ "Dropout", dropout_infer, dropout_execute },
-	{ "Shape", shape_infer, shape_execute },
-	{ "Size", size_infer, size_execute },
-	{ NULL, NULL, NULL },
+    {"Reshape", reshape_infer, copy_execute},
+    {"Flatten", flatten_infer, copy_execute},
+    {"Squeeze", squeeze_infer, copy_execute},
+    {"Unsqueeze", unsqueeze_infer, copy_execute},
+    {"Identity", identity_infer, copy_execute},
+    {"Dropout", dropout_infer, dropout_execute},
+    {"Shape", shape_infer, shape_execute},
+    {"Size", size_infer, size_execute},
+    {NULL, NULL, NULL},
 };

@@ -88,9 +88,8 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 static cdl_status slice_get(cdl_op_ctx *ctx, slice_params *p)
 {
 	const cdl_tensor *x = ctx->inputs[0];
-	int64_t starts[CDL_MAX_RANK], ends[CDL_MAX_RANK], axes[CDL_MAX_RANK],
-		steps[CDL_MAX_RANK];
-	bool seen[CDL_MAX_RANK] = { false };
+	int64_t starts[CDL_MAX_RANK], ends[CDL_MAX_RANK], axes[CDL_MAX_RANK], steps[CDL_MAX_RANK];
+	bool seen[CDL_MAX_RANK] = {false};
 	bool have_axes = false;
 	size_t n = 0;
 	cdl_status st = slice_lists(ctx, starts, ends, axes, steps, &n, &have_axes);
@@ -147,7 +146,8 @@ static cdl_status slice_infer(cdl_op_ctx *ctx)
 	if (st)
 		return st;
 	if (ctx->node->opset >= 10 && ctx->n_inputs < 3)
-		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT, "inputs starts and ends are required");
+		return cdl_op_fail(ctx, CDL_ERR_INVALID_ARGUMENT,
+				   "inputs starts and ends are required");
 	st = slice_get(ctx, &p);
 	if (st)
 		return st;
@@ -175,12 +175,13 @@ static cdl_status slice_execute(cdl_op_ctx *ctx)
 		base += p.start[d] * s;
 		s *= x->dims[d];
 	}
-	cdl_data_strided_copy(ctx->outputs[0]->data, (const uint8_t *)x->data + base * (int64_t)esize,
-			      esize, x->rank, p.len, strides);
+	cdl_data_strided_copy(ctx->outputs[0]->data,
+			      (const uint8_t *)x->data + base * (int64_t)esize, esize, x->rank,
+			      p.len, strides);
 	return CDL_OK;
 }
 
 const cdl_op_def cdl_ops_slice[] = {
-	{ "Slice", slice_infer, slice_execute },
-	{ NULL, NULL, NULL },
+    {"Slice", slice_infer, slice_execute},
+    {NULL, NULL, NULL},
 };

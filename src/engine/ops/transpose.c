@@ -13,7 +13,7 @@ static cdl_status transpose_perm(cdl_op_ctx *ctx, uint32_t perm[CDL_MAX_RANK])
 	const cdl_tensor *x = ctx->inputs[0];
 	uint32_t n = 0;
 	const int64_t *p = cdl_attr_ints(ctx->node, "perm", &n);
-	bool seen[CDL_MAX_RANK] = { false };
+	bool seen[CDL_MAX_RANK] = {false};
 
 	if (!p) {
 		for (uint32_t i = 0; i < x->rank; i++)
@@ -67,6 +67,6 @@ static cdl_status transpose_execute(cdl_op_ctx *ctx)
 }
 
 const cdl_op_def cdl_ops_transpose[] = {
-	{ "Transpose", transpose_infer, transpose_execute },
-	{ NULL, NULL, NULL },
+    {"Transpose", transpose_infer, transpose_execute},
+    {NULL, NULL, NULL},
 };

@@ -63,7 +63,8 @@ static cdl_status fold_shape(cdl_graph *g, cdl_gnode *node, char *msg, size_t ms
 
 		if (!cdl_tensor_numel(&in->t, &numel)) {
 			free(data);
-			snprintf(msg, msg_size, "failed to fold Size '%s': shape overflows", n->name);
+			snprintf(msg, msg_size, "failed to fold Size '%s': shape overflows",
+				 n->name);
 			return CDL_ERR_MALFORMED;
 		}
 		out->t.rank = 0;
@@ -277,13 +278,15 @@ static cdl_status inline_if(cdl_graph *g, uint32_t at, char *msg, size_t msg_siz
 	cdl_status status = CDL_OK;
 
 	if (node->n.n_inputs != 1 || node->n.inputs[0] == CDL_NO_TENSOR) {
-		snprintf(msg, msg_size, "failed to fold If '%s': it needs one input (the condition)",
+		snprintf(msg, msg_size,
+			 "failed to fold If '%s': it needs one input (the condition)",
 			 node->n.name);
 		return CDL_ERR_MALFORMED;
 	}
 	cond = &g->tensors[node->n.inputs[0]];
 	if (!cdl_tensor_numel(&cond->t, &numel) || numel != 1) {
-		snprintf(msg, msg_size, "failed to fold If '%s': its condition has %zu elements, not 1",
+		snprintf(msg, msg_size,
+			 "failed to fold If '%s': its condition has %zu elements, not 1",
 			 node->n.name, numel);
 		return CDL_ERR_MALFORMED;
 	}
@@ -313,13 +316,14 @@ static cdl_status inline_if(cdl_graph *g, uint32_t at, char *msg, size_t msg_siz
 			char name[300];
 
 			snprintf(name, sizeof(name), "%.250s/out%u", node->n.name, j);
-			status = cdl_graph_add_node(g, "Identity", name, node->n.opset, &src, 1, &dst, 1,
-						    NULL, 0);
+			status = cdl_graph_add_node(g, "Identity", name, node->n.opset, &src, 1,
+						    &dst, 1, NULL, 0);
 			node = &g->nodes[at];
 			br = &node->branches[taken ? 0 : 1];
 		}
 		if (status) {
-			snprintf(msg, msg_size, "failed to fold If '%s': out of memory", node->n.name);
+			snprintf(msg, msg_size, "failed to fold If '%s': out of memory",
+				 node->n.name);
 			return status;
 		}
 	}

@@ -27,9 +27,10 @@ cdl_status cdl_pass_infer_shapes(cdl_graph *g, char *msg, size_t msg_size)
 		const cdl_gtensor *t = &g->tensors[g->outputs[i]];
 
 		if (!t->shape_known) {
-			snprintf(msg, msg_size,
-				 "failed to infer the shape of graph output '%s': no node produces it",
-				 t->name);
+			snprintf(
+			    msg, msg_size,
+			    "failed to infer the shape of graph output '%s': no node produces it",
+			    t->name);
 			return CDL_ERR_MALFORMED;
 		}
 	}

@@ -73,8 +73,7 @@ static uint32_t producer_of(const cdl_graph *g, uint32_t t, uint32_t *slot)
 }
 
 /* Inference-mode Dropout's mask: all ones, the shape of the data. */
-static cdl_status materialise_mask(cdl_graph *g, const cdl_gnode *node, char *msg,
-				   size_t msg_size)
+static cdl_status materialise_mask(cdl_graph *g, const cdl_gnode *node, char *msg, size_t msg_size)
 {
 	const cdl_gtensor *x = &g->tensors[node->n.inputs[0]];
 	cdl_gtensor *mask = &g->tensors[node->n.outputs[1]];
@@ -89,7 +88,7 @@ static cdl_status materialise_mask(cdl_graph *g, const cdl_gnode *node, char *ms
 			 node->n.name);
 		return CDL_ERR_UNSUPPORTED;
 	}
-	t.dtype = mask->shape_known ? mask->t.dtype
+	t.dtype = mask->shape_known	? mask->t.dtype
 		  : node->n.opset >= 10 ? CDL_DTYPE_BOOL
 					: x->t.dtype;
 	esize = cdl_dtype_size(t.dtype);
@@ -100,7 +99,8 @@ static cdl_status materialise_mask(cdl_graph *g, const cdl_gnode *node, char *ms
 	}
 	data = malloc(numel * esize + 1);
 	if (!data) {
-		snprintf(msg, msg_size, "failed to remove Dropout '%s': out of memory", node->n.name);
+		snprintf(msg, msg_size, "failed to remove Dropout '%s': out of memory",
+			 node->n.name);
 		return CDL_ERR_OUT_OF_MEMORY;
 	}
 	for (size_t i = 0; i < numel; i++) {
@@ -184,7 +184,8 @@ cdl_status cdl_pass_remove_identity(cdl_graph *g, char *msg, size_t msg_size)
 			continue;
 		if (node->n.n_inputs < 1 || node->n.inputs[0] == CDL_NO_TENSOR ||
 		    node->n.n_outputs < 1 || node->n.outputs[0] == CDL_NO_TENSOR) {
-			snprintf(msg, msg_size, "failed to remove %s '%s': it has no input or output",
+			snprintf(msg, msg_size,
+				 "failed to remove %s '%s': it has no input or output",
 				 node->n.op_type, node->n.name);
 			return CDL_ERR_MALFORMED;
 		}
@@ -202,8 +203,8 @@ cdl_status cdl_pass_remove_identity(cdl_graph *g, char *msg, size_t msg_size)
 		}
 		/* y is a graph output: let x's producer write y */
 		p = producer_of(g, x, &slot);
-		if (p != CDL_NO_TENSOR && p != i && !is_graph_output(g, x) && !is_graph_input(g, x) &&
-		    !g->tensors[x].is_const) {
+		if (p != CDL_NO_TENSOR && p != i && !is_graph_output(g, x) &&
+		    !is_graph_input(g, x) && !g->tensors[x].is_const) {
 			node->dead = true;
 			((uint32_t *)g->nodes[p].n.outputs)[slot] = y;
 			g->tensors[y].t = g->tensors[x].t;
