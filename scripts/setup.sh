@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   libssl-dev openssl
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
   libstb-dev
-  python3-torch python3-torchvision python3-sklearn python3-onnx python3-numpy
+  python3-torch python3-torchvision python3-sklearn python3-onnx python3-numpy python3-cryptography
   gnuplot-nox
 )
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_tee.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "provider/provider.h"
@@ -28,7 +29,13 @@ typedef struct check_opts {
 	bool verbose;
 	bool timing;
 	int unsupported_exit; /* exit code when nothing passed or failed but some were unsupported */
+	bool confidential;    /* pack each case for this device, run it through the TA */
+	bool identical;	      /* with confidential: also bit-identical to the plain engine */
+	cdl_mode mode;	      /* with confidential: the TA's execution mode */
 } check_opts;
+
+/* --confidential: one TEE context for all cases (a fresh one if it dies). */
+static cdl_context *tee_ctx;
 
 typedef enum { RESULT_PASS, RESULT_FAIL, RESULT_UNSUPPORTED } check_result;
 
@@ -235,8 +242,12 @@ static check_result run_case(const char *case_dir, const char *label, const chec
 	check_result result = RESULT_FAIL;
 	double max_abs = 0.0, max_rel = 0.0, t0 = now_ms(), t_compile = 0.0, t_run = 0.0;
 	cdl_tensor outs[MAX_IO];
+	cdl_tensor touts[MAX_IO]; /* --confidential: the TA's outputs */
+	size_t tcaps[MAX_IO];
+	cdl_model *tmodel = NULL;
 
 	memset(outs, 0, sizeof(outs));
+	memset(touts, 0, sizeof(touts));
 	snprintf(path, sizeof(path), "%s/model.onnx", case_dir);
 	status = cdl_read_file(path, &model, &model_len, msg, sizeof(msg));
 	if (status)
@@ -361,23 +372,71 @@ static check_result run_case(const char *case_dir, const char *label, const chec
 			status = CDL_ERR_OUT_OF_MEMORY;
 			goto out;
 		}
+		if (o->confidential) {
+			touts[k] = pt->desc;
+			tcaps[k] = pt->size;
+			touts[k].data = malloc(pt->size + 1);
+			if (!touts[k].data) {
+				status = CDL_ERR_OUT_OF_MEMORY;
+				goto out;
+			}
+		}
+	}
+	if (o->confidential) {
+		/* what a provider would send this device: the plan, packed for its key */
+		status = cdl_confidential_load(&tee_ctx, plan_bytes, plan_len, plan, o->mode,
+					       &tmodel, msg, sizeof(msg));
+		if (status)
+			goto out;
+		t_compile = now_ms() - t0;
 	}
 	result = RESULT_PASS;
 	for (uint32_t s = 0; s < n_sets; s++) {
 		cdl_tensor ins[MAX_IO];
 		double t1 = now_ms();
 
+		cdl_tensor *got = outs;
+
 		for (uint32_t k = 0; k < sets[s].n_inputs; k++)
 			ins[k] = sets[s].inputs[k].t;
-		status = cdl_engine_run(engine, ins, sets[s].n_inputs, outs, plan->n_outputs, msg,
-					sizeof(msg));
-		t_run += now_ms() - t1;
-		if (status) {
-			result = RESULT_FAIL;
-			goto out;
+		if (!o->confidential || o->identical) {
+			status = cdl_engine_run(engine, ins, sets[s].n_inputs, outs,
+						plan->n_outputs, msg, sizeof(msg));
+			t_run += now_ms() - t1;
+			if (status) {
+				result = RESULT_FAIL;
+				goto out;
+			}
+		}
+		if (o->confidential) {
+			t1 = now_ms();
+			status = cdl_confidential_run(tmodel, ins, sets[s].n_inputs, touts, tcaps,
+						      plan->n_outputs, msg, sizeof(msg));
+			t_run += now_ms() - t1;
+			if (status) {
+				result = RESULT_FAIL;
+				goto out;
+			}
+			got = touts;
+			for (uint32_t k = 0; o->identical && k < plan->n_outputs; k++) {
+				size_t nb = 0;
+
+				if (!cdl_tensor_same_shape(&outs[k], &touts[k]) ||
+				    !cdl_tensor_nbytes(&outs[k], &nb) ||
+				    memcmp(outs[k].data, touts[k].data, nb) != 0) {
+					result = RESULT_FAIL;
+					snprintf(msg, sizeof(msg),
+						 "data set %u output %u: the TA's output is not "
+						 "bit-identical to the plain engine's",
+						 s, k);
+					break;
+				}
+			}
+			if (result == RESULT_FAIL)
+				break;
 		}
 		for (uint32_t k = 0; k < plan->n_outputs && k < sets[s].n_outputs; k++) {
-			if (!compare(&outs[k], &sets[s].outputs[k].t, o, &max_abs, &max_rel, why,
+			if (!compare(&got[k], &sets[s].outputs[k].t, o, &max_abs, &max_rel, why,
 				     sizeof(why))) {
 				result = RESULT_FAIL;
 				snprintf(msg, sizeof(msg), "data set %u output %u: %s", s, k, why);
@@ -411,8 +470,11 @@ out:
 	printf("\n");
 	fflush(stdout);
 
-	for (uint32_t k = 0; k < MAX_IO; k++)
+	for (uint32_t k = 0; k < MAX_IO; k++) {
 		free(outs[k].data);
+		free(touts[k].data);
+	}
+	cdl_model_delete(tmodel);
 	for (uint32_t s = 0; sets && s < n_sets; s++)
 		free_set(&sets[s]);
 	free(sets);
@@ -434,11 +496,17 @@ static int cmp_str(const void *a, const void *b)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cdl check-onnx [--rtol R] [--atol A] [--time] [--unsupported-exit N] DIR...\n"
+	fprintf(f, "usage: cdl check-onnx [--rtol R] [--atol A] [--time] [--unsupported-exit N]\n"
+		   "                      [--confidential [--identical] [--mode M]] DIR...\n"
 		   "  DIR is a test case (model.onnx + test_data_set_N/) or a folder of them.\n"
 		   "  Prints PASS|FAIL|UNSUPPORTED <case> <max abs err> <max rel err> per case;\n"
 		   "  exits 0 iff no case failed (or N if given and every case was unsupported).\n"
-		   "  Defaults: --rtol 1e-3 --atol 1e-4.\n");
+		   "  Defaults: --rtol 1e-3 --atol 1e-4.\n"
+		   "  --confidential  pack each model for this device (its TEE's device key, a\n"
+		   "                  throwaway provider key) and run it inside the TEE\n"
+		   "  --identical     with --confidential: also run the plain engine and require\n"
+		   "                  bit-identical outputs\n"
+		   "  --mode M        with --confidential: auto (default), resident or stream\n");
 }
 
 int cdl_cmd_check_onnx(int argc, char **argv)
@@ -448,6 +516,8 @@ int cdl_cmd_check_onnx(int argc, char **argv)
 		{ "rtol", required_argument, NULL, 'r' }, { "atol", required_argument, NULL, 'a' },
 		{ "time", no_argument, NULL, 't' },       { "help", no_argument, NULL, 'h' },
 		{ "unsupported-exit", required_argument, NULL, 'u' },
+		{ "confidential", no_argument, NULL, 'C' }, { "identical", no_argument, NULL, 'I' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned passed = 0, failed = 0, unsupported = 0;
@@ -467,6 +537,25 @@ int cdl_cmd_check_onnx(int argc, char **argv)
 			break;
 		case 'u':
 			o.unsupported_exit = atoi(optarg);
+			break;
+		case 'C':
+			o.confidential = true;
+			break;
+		case 'I':
+			o.identical = true;
+			break;
+		case 'M':
+			if (strcmp(optarg, "auto") == 0)
+				o.mode = CDL_MODE_AUTO;
+			else if (strcmp(optarg, "resident") == 0)
+				o.mode = CDL_MODE_RESIDENT;
+			else if (strcmp(optarg, "stream") == 0)
+				o.mode = CDL_MODE_STREAM;
+			else {
+				fprintf(stderr, "cdl check-onnx: --mode %s: auto, resident or stream\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -545,6 +634,8 @@ int cdl_cmd_check_onnx(int argc, char **argv)
 			free(subs);
 		}
 	}
+	cdl_context_delete(tee_ctx);
+	tee_ctx = NULL;
 	printf("%u passed, %u failed, %u unsupported\n", passed, failed, unsupported);
 	if (failed)
 		return 1;

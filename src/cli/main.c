@@ -4,10 +4,21 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_package.h"
+#include "cli_tee.h"
 
 static const cdl_cli_command commands[] = {
 	{ "check-onnx", "run ONNX backend-style test cases through import, plan and engine",
 	  cdl_cmd_check_onnx },
+	{ "keygen", "make a provider P-256 signing key pair (NAME.key, NAME.pub)", cdl_cmd_keygen },
+	{ "pack", "compile an ONNX model into an encrypted, signed package for one device",
+	  cdl_cmd_pack },
+	{ "inspect", "verify a package and show its public header (no key needed)",
+	  cdl_cmd_inspect },
+	{ "device-key", "print this device's public key (PEM), what packages are made for",
+	  cdl_cmd_device_key },
+	{ "run", "run a packaged model inside the TEE on an image, .npy or .pb input",
+	  cdl_cmd_run },
 };
 
 bool cdl_cli_is_tty(void)

@@ -57,4 +57,92 @@ void cdl_engine_set_hook(cdl_engine *e, cdl_engine_node_hook hook, void *arg);
 
 const cdl_plan *cdl_engine_plan(const cdl_engine *e);
 
+/* --- weights streamed from outside the engine's memory (DESIGN §6) -------- */
+
+/*
+ * Copies size bytes of the plan's weights section, starting at offset, into
+ * dst. In the TA this decrypts the package blocks that hold the range. It
+ * may fail (a tampered block): the engine stops and returns its status.
+ * Per node, the engine asks for its whole streamed constants in increasing
+ * offset order, neighbours (64-byte padding apart) in one call; then, for a
+ * tiled node, tile by tile its weight rows and its bias rows (both moving
+ * forward). A fetcher that keeps its last decrypted block(s) avoids
+ * decrypting a block twice in a row.
+ */
+typedef cdl_status (*cdl_weight_fetch_fn)(void *arg, uint64_t offset, uint64_t size, void *dst);
+
+typedef struct cdl_engine_options {
+	/* NULL: every constant is in plan->weights (resident in the plan buffer). */
+	cdl_weight_fetch_fn fetch;
+	void *fetch_arg;
+	/* With fetch: bytes of constants the engine may keep resident in its
+	 * arena (fetched once at create); it picks the set that minimises the
+	 * bytes fetched per run (greedy by size x uses, largest first).
+	 * 0: stream every constant; SIZE_MAX: all. Outside the budget, always
+	 * resident: tensor attributes, graph outputs, constants of <= 256 bytes
+	 * and int32/int64/bool constants of <= 4 KiB (shapes, axes: some ops'
+	 * infer reads them at create); stats.resident_bytes counts them too. */
+	size_t resident_budget;
+	/* With fetch: bytes of the buffer streamed constants are fetched into
+	 * just before the node that uses them runs. A node whose streamed
+	 * weights do not fit is run in tiles of output channels (Conv, Gemm with
+	 * transB=1; CDL_ERR_SECURE_MEMORY naming the node and the smallest
+	 * buffer it runs in when it cannot be). 0: sized to the largest node
+	 * (no tiling). Never larger than the largest node needs. */
+	size_t stream_buffer;
+	/* Cap on the op workspace (0: none), for tight secure heaps: Conv, Gemm
+	 * and MatMul then run with smaller GEMM blocks (same results, slower);
+	 * at least CDL_GEMM_WORKSPACE_MIN (8 KiB) for them; another op needing
+	 * more than the cap fails create with CDL_ERR_SECURE_MEMORY. Applies
+	 * without fetch too. */
+	size_t max_workspace;
+} cdl_engine_options;
+
+typedef struct cdl_engine_stats {
+	uint64_t arena_bytes;         /* activation arena */
+	uint64_t workspace_bytes;     /* op workspace (after max_workspace) */
+	uint64_t resident_bytes;      /* constants held in engine memory (fetch mode) */
+	uint64_t stream_buffer_bytes; /* buffer streamed constants go through */
+	uint64_t fetched_bytes_last_run; /* bytes fetched by the last cdl_engine_run */
+	uint32_t tiled_nodes;         /* nodes run in output-channel tiles */
+	uint32_t fetch_calls_last_run; /* fetch callbacks made by the last run */
+	uint64_t streamed_bytes;      /* bytes every run fetches (= fetched_bytes_last_run) */
+	uint64_t engine_bytes;        /* everything cdl_engine_create_ex took from its arena */
+} cdl_engine_stats;
+
+/*
+ * Like cdl_engine_memory_needed / cdl_engine_create, with options (NULL =
+ * resident). create_ex takes at most what memory_needed_ex says (it counts
+ * the worst-case alignment padding; stats.engine_bytes is what it took) and
+ * fails with CDL_ERR_OUT_OF_MEMORY, taking nothing, when the arena has less
+ * left. In fetch mode create_ex fetches the resident constants (a failed
+ * fetch fails create with its status) and a plan from cdl_plan_parse_tables
+ * is accepted; without fetch, plan->weights must be there
+ * (CDL_ERR_INVALID_ARGUMENT otherwise).
+ */
+cdl_status cdl_engine_memory_needed_ex(const cdl_plan *plan, const cdl_engine_options *opts,
+				       size_t *bytes, char *msg, size_t msg_size)
+	__attribute__((warn_unused_result));
+cdl_status cdl_engine_create_ex(const cdl_plan *plan, const cdl_engine_options *opts, cdl_arena *a,
+				cdl_engine **out, char *msg, size_t msg_size)
+	__attribute__((warn_unused_result));
+void cdl_engine_get_stats(const cdl_engine *e, cdl_engine_stats *stats);
+
+/*
+ * Auto mode (DESIGN §6.3): options for fetch/fetch_arg with which the engine
+ * takes at most budget bytes (*bytes: what it will take). Everything
+ * resident when that fits; else a stream buffer as large as the largest node
+ * needs, up to 1 MiB, the GEMM workspace capped (128, 64, 32 KiB) to make
+ * room for it; if that does not fit either, the smallest buffer every node
+ * can be tiled into, grown by what is left (the workspace at 32 KiB, 8 KiB
+ * if need be); the rest of the budget for resident constants. The budget is the
+ * engine's own share: the caller keeps what it needs besides (parsed plan
+ * tables, package reader). CDL_ERR_SECURE_MEMORY when streaming everything
+ * does not fit either: msg says how many bytes the engine needs.
+ */
+cdl_status cdl_engine_options_for_budget(const cdl_plan *plan, size_t budget,
+					 cdl_weight_fetch_fn fetch, void *fetch_arg,
+					 cdl_engine_options *opts, size_t *bytes, char *msg,
+					 size_t msg_size) __attribute__((warn_unused_result));
+
 #endif /* CDL_ENGINE_ENGINE_H */

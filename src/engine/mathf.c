@@ -21,28 +21,35 @@
  * mantissa (64-bit integer products against 2/pi), so they are accurate for
  * every finite float, not only near zero.
  *
- * Accuracy, max error in ulp against the double libm result (tests/unit/
- * test_mathf.c sweeps each function with >= 10^7 points over its domain and
- * asserts the bound column):
+ * Accuracy: max error in ulp against the libm double result, measured by
+ * tests/unit/test_mathf.c (>= 10^7 points per function over the domain shown;
+ * the test asserts the bound column). "misrounded" counts results that differ
+ * from the libm double value rounded to float; the last column is from a run
+ * over every float of the domain (CDL_MATHF_EXHAUSTIVE=1, x86-64).
  *
- *	function	domain swept			bound	measured
- *	expf		[-110, 90]			1	0.500
- *	expm1f		[-20, 90]			1	0.500
- *	logf		(0, FLT_MAX]			1	0.500
- *	log1pf		(-1, FLT_MAX]			1	0.500
- *	powf		2-D grids, 10.5M pairs		1	0.500
- *	sqrtf		[0, FLT_MAX]			0.5	0.500 (correctly rounded)
- *	tanhf		[-12, 12]			1	0.500
- *	sigmoidf	[-110, 110]			1	0.500
- *	erff		[-5, 5]				1	0.500
- *	sinf cosf	all finite floats		1	0.500
- *	tanf		all finite floats		1	0.500
- *	atanf		all finite floats		1	0.500
- *	asinf acosf	[-1, 1]				1	0.500
- *	sinhf coshf	[-92, 92]			1	0.500
- *	asinhf		all finite floats		1	0.500
- *	acoshf		[1, FLT_MAX]			1	0.500
- *	atanhf		(-1, 1)				1	0.500
+ *	function	bound	measured	domain swept		every float
+ *	expf		1	0.5000		[-110, 90]		0 misrounded
+ *	expm1f		1	0.5000		[-20, 90]
+ *	logf		1	0.5000		(0, FLT_MAX]		0 misrounded
+ *	log1pf		1	0.5000		(-1, FLT_MAX]
+ *	powf		1	0.5000		4 grids, 10.5M pairs
+ *	sqrtf		0.5	0.5000		[0, FLT_MAX]		correctly rounded
+ *	tanhf		1	0.5000		[-12, 12]		0 misrounded
+ *	sigmoidf	1	0.5000		[-110, 110]		24 of 2.2e9
+ *	erff		1	0.5000		[-5, 5]			0 misrounded
+ *	sinf cosf tanf	1	0.5000		all finite floats	0 misrounded
+ *	atanf		1	0.5000		all finite floats
+ *	asinf acosf	1	0.5000		[-1, 1]
+ *	sinhf coshf	1	0.5000		[-92, 92]
+ *	asinhf		1	0.5000		all finite floats
+ *	acoshf		1	0.5000		[1, FLT_MAX]
+ *	atanhf		1	0.5000		(-1, 1)
+ *
+ * The sampled sweeps find no misrounded result except one powf pair; the
+ * bound of 1 ulp leaves room for faster kernels later without a new contract.
+ * The per-function digests the test prints are the same on x86-64 (gcc and
+ * clang) and aarch64 (gcc, run under qemu). All of this assumes the default
+ * floating-point environment: round to nearest, subnormals not flushed.
  *
  * floorf ceilf truncf roundf nearbyintf fmodf fminf fmaxf fabsf are exact
  * (bit operations and an integer long division for fmodf).

@@ -75,7 +75,9 @@ typedef struct cdl_op_ctx {
 	 * An optional output that is not wanted is absent: outputs[k] == NULL or
 	 * k >= n_outputs. Outputs never overlap inputs or each other (the memory
 	 * planner guarantees it and cdl_engine_create checks it), so kernels may
-	 * assume no aliasing. */
+	 * assume no aliasing -- with one exception: a downsampling pool may be
+	 * placed over its dying input when ops/pool.h cdl_pool_in_place_ok says
+	 * its kernel reads every input element before writing over it. */
 	cdl_tensor *const *outputs;
 	/* infer sets the scratch bytes execute needs (0 by default); execute gets
 	 * a 64-byte-aligned buffer of that size here. */

@@ -65,6 +65,7 @@ static uint64_t rd64(const uint8_t *p)
 
 struct parser {
 	const uint8_t *buf;
+	bool tables_only; /* buf holds the tables only (cdl_plan_parse_tables) */
 	uint64_t total;
 	uint64_t sec_off[N_SEC], sec_size[N_SEC];
 	/* copies in the arena */
@@ -74,6 +75,9 @@ struct parser {
 	size_t n_indices;
 	uint8_t *values;
 	cdl_plan *plan;
+	cdl_plan_tensor *tensors; /* plan->tensors, writable */
+	cdl_tensor *attr_tensors;
+	uint32_t *attr_ids;       /* per attr_tensors slot: its tensor index */
 	char *msg;
 	size_t msg_size;
 };
@@ -163,7 +167,7 @@ static cdl_status parse_header(struct parser *p, size_t len)
 		if (b[i])
 			return fail(p, CDL_ERR_MALFORMED, "reserved header byte %d is not zero", i);
 	p->total = rd64(b + 48);
-	if (p->total < HDR_SIZE || p->total > len)
+	if (p->total < HDR_SIZE || (!p->tables_only && p->total > len))
 		return fail(p, CDL_ERR_MALFORMED, "total_size %llu outside [%d, %zu] (truncated?)",
 			    (unsigned long long)p->total, HDR_SIZE, len);
 	for (int s = 0; s < N_SEC; s++) {
@@ -182,6 +186,17 @@ static cdl_status parse_header(struct parser *p, size_t len)
 		p->sec_size[s] = size;
 	}
 	return CDL_OK;
+}
+
+/* Bytes from the start of the plan to the end of the last non-weights section. */
+static uint64_t tables_end(const struct parser *p)
+{
+	uint64_t end = HDR_SIZE;
+
+	for (int s = 0; s < N_SEC; s++)
+		if (s != SEC_WEIGHTS && p->sec_off[s] + p->sec_size[s] > end)
+			end = p->sec_off[s] + p->sec_size[s]; /* both <= total: no overflow */
+	return end;
 }
 
 static cdl_status parse_tensor(struct parser *p, uint32_t i, cdl_plan_tensor *t)
@@ -302,9 +317,12 @@ static cdl_status parse_attr(struct parser *p, uint32_t i, cdl_attr *at, cdl_ten
 				    "attribute %u (%s): tensor %llu is not a constant", i, at->name,
 				    (unsigned long long)v);
 		**tslot = pt->desc;
-		(*tslot)->data = (void *)(p->plan->weights + pt->offset);
+		/* tables only: the engine binds the bytes (cdl_engine_create_ex) */
+		(*tslot)->data = p->plan->weights ? (void *)(p->plan->weights + pt->offset) : NULL;
 		at->v.t = *tslot;
+		p->attr_ids[*tslot - p->attr_tensors] = (uint32_t)v;
 		(*tslot)++;
+		p->tensors[v].attr_or_output = true;
 		break;
 	case CDL_ATTR_FLOATS:
 		if (!aligned(v, 4) || v > vsize || (uint64_t)at->count * 4 > vsize - v)
@@ -387,11 +405,14 @@ static cdl_status check_graph(struct parser *p, uint8_t *defined)
 		for (uint32_t k = 0; k < n->n_inputs; k++) {
 			uint32_t t = n->inputs[k];
 
-			if (t != CDL_NO_TENSOR && plan->tensors[t].kind == CDL_PLAN_ACTIVATION &&
-			    !defined[t])
+			if (t == CDL_NO_TENSOR)
+				continue;
+			if (plan->tensors[t].kind == CDL_PLAN_ACTIVATION && !defined[t])
 				return fail(p, CDL_ERR_MALFORMED,
 					    "node %u (%s %s) reads tensor %s before it is computed", i,
 					    n->op_type, n->name, plan->tensors[t].name);
+			if (p->tensors[t].n_uses < UINT32_MAX)
+				p->tensors[t].n_uses++;
 		}
 		for (uint32_t k = 0; k < n->n_outputs; k++) {
 			uint32_t t = n->outputs[k];
@@ -411,12 +432,13 @@ static cdl_status check_graph(struct parser *p, uint8_t *defined)
 			return fail(p, CDL_ERR_MALFORMED,
 				    "graph output %u (tensor %u) is out of range or never computed", i,
 				    t);
+		p->tensors[t].attr_or_output = true;
 	}
 	return CDL_OK;
 }
 
-cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cdl_plan **out,
-			  char *msg, size_t msg_size)
+static cdl_status parse(const uint8_t *buf, size_t len, bool tables_only, cdl_arena *a,
+			const cdl_plan **out, char *msg, size_t msg_size)
 {
 	struct parser p;
 	cdl_status st = CDL_OK;
@@ -434,6 +456,7 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 
 	memset(&p, 0, sizeof(p));
 	p.buf = buf;
+	p.tables_only = tables_only;
 	p.msg = msg;
 	p.msg_size = msg_size;
 	if (msg && msg_size)
@@ -441,14 +464,20 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 	if (out)
 		*out = NULL;
 	if (!buf || !a || !out)
-		return fail(&p, CDL_ERR_INVALID_ARGUMENT, "cdl_plan_parse: NULL argument");
-	if (!aligned((uintptr_t)buf, CDL_PLAN_ALIGN))
+		return fail(&p, CDL_ERR_INVALID_ARGUMENT, "%s: NULL argument",
+			    tables_only ? "cdl_plan_parse_tables" : "cdl_plan_parse");
+	/* Weights are used in place: aligned for the kernels. Tables are copied. */
+	if (!tables_only && !aligned((uintptr_t)buf, CDL_PLAN_ALIGN))
 		return fail(&p, CDL_ERR_INVALID_ARGUMENT,
 			    "failed to parse plan at %p: buffer not %u-byte aligned", (const void *)buf,
 			    CDL_PLAN_ALIGN);
 	st = parse_header(&p, len);
 	if (st)
 		return st;
+	if (tables_only && tables_end(&p) > len)
+		return fail(&p, CDL_ERR_MALFORMED,
+			    "the tables end at byte %llu, only %zu given (truncated?)",
+			    (unsigned long long)tables_end(&p), len);
 
 	n_tensors = rd32(b + 20);
 	n_nodes = rd32(b + 24);
@@ -482,6 +511,7 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 	    !need_add_array(&need, n_nodes, sizeof(cdl_node), 8) ||
 	    !need_add_array(&need, n_attrs, sizeof(cdl_attr), 8) ||
 	    !need_add_array(&need, n_tensor_attrs, sizeof(cdl_tensor), 8) ||
+	    !need_add_array(&need, n_tensor_attrs, sizeof(uint32_t), 8) ||
 	    !need_add_array(&need, p.n_indices, sizeof(uint32_t), 8) ||
 	    !need_add(&need, p.sec_size[SEC_VALUES], 8) || !need_add(&need, n_tensors, 1))
 		return fail(&p, CDL_ERR_MALFORMED, "plan tables too large for this machine");
@@ -497,11 +527,12 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 	nodes = cdl_arena_alloc(a, sizeof(*nodes) * n_nodes, 8);
 	attrs = cdl_arena_alloc(a, sizeof(*attrs) * n_attrs, 8);
 	attr_tensors = cdl_arena_alloc(a, sizeof(*attr_tensors) * n_tensor_attrs, 8);
+	p.attr_ids = cdl_arena_alloc(a, sizeof(uint32_t) * n_tensor_attrs, 8);
 	p.indices = cdl_arena_alloc(a, sizeof(uint32_t) * p.n_indices, 8);
 	p.values = cdl_arena_alloc(a, (size_t)p.sec_size[SEC_VALUES], 8);
 	defined = cdl_arena_alloc(a, n_tensors, 1);
-	if (!plan || !strings || !tensors || !nodes || !attrs || !attr_tensors || !p.indices ||
-	    !p.values || !defined) {
+	if (!plan || !strings || !tensors || !nodes || !attrs || !attr_tensors || !p.attr_ids ||
+	    !p.indices || !p.values || !defined) {
 		st = fail(&p, CDL_ERR_INTERNAL, "plan arena accounting is wrong");
 		goto out;
 	}
@@ -528,9 +559,14 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 	plan->n_outputs = rd32(b + 36);
 	plan->arena_size = rd64(b + 56);
 	plan->workspace_size = rd64(b + 64);
-	plan->weights = b + p.sec_off[SEC_WEIGHTS];
+	plan->weights = tables_only ? NULL : b + p.sec_off[SEC_WEIGHTS];
 	plan->weights_size = p.sec_size[SEC_WEIGHTS];
 	plan->tensors = tensors;
+	p.tensors = tensors;
+	p.attr_tensors = attr_tensors;
+	plan->attr_tensors = attr_tensors;
+	plan->attr_tensor_ids = p.attr_ids;
+	plan->n_attr_tensors = n_tensor_attrs;
 	plan->nodes = nodes;
 	plan->inputs = p.indices + in_first;
 	plan->outputs = p.indices + out_first;
@@ -543,6 +579,8 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 	}
 
 	for (uint32_t i = 0; i < n_tensors; i++) {
+		tensors[i].n_uses = 0;
+		tensors[i].attr_or_output = false;
 		st = parse_tensor(&p, i, &tensors[i]);
 		if (st)
 			goto out;
@@ -572,4 +610,45 @@ cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cd
 out:
 	a->used = used0;
 	return st;
+}
+
+cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cdl_plan **out,
+			  char *msg, size_t msg_size)
+{
+	return parse(buf, len, false, a, out, msg, msg_size);
+}
+
+cdl_status cdl_plan_parse_tables(const uint8_t *buf, size_t len, cdl_arena *a,
+				 const cdl_plan **out, char *msg, size_t msg_size)
+{
+	return parse(buf, len, true, a, out, msg, msg_size);
+}
+
+cdl_status cdl_plan_tables_size(const uint8_t *buf, size_t len, size_t *tables_size, char *msg,
+				size_t msg_size)
+{
+	struct parser p;
+	cdl_status st = CDL_OK;
+	uint64_t end = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.buf = buf;
+	p.tables_only = true;
+	p.msg = msg;
+	p.msg_size = msg_size;
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (tables_size)
+		*tables_size = 0;
+	if (!buf || !tables_size)
+		return fail(&p, CDL_ERR_INVALID_ARGUMENT, "cdl_plan_tables_size: NULL argument");
+	st = parse_header(&p, len);
+	if (st)
+		return st;
+	end = tables_end(&p);
+	if (end > SIZE_MAX)
+		return fail(&p, CDL_ERR_MALFORMED, "tables of %llu bytes too large for this machine",
+			    (unsigned long long)end);
+	*tables_size = (size_t)end;
+	return CDL_OK;
 }

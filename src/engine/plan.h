@@ -10,6 +10,7 @@
 #ifndef CDL_ENGINE_PLAN_H
 #define CDL_ENGINE_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,11 @@ typedef struct cdl_plan_tensor {
 	uint64_t offset; /* into the arena or the weights section */
 	uint64_t size;   /* bytes (== cdl_tensor_nbytes(&desc)) */
 	uint32_t layout; /* CDL_PLAN_LAYOUT_*; PLAIN for activations */
+	/* Set by the reader, for a streaming engine (DESIGN §6): how many node
+	 * inputs name this tensor (saturating), and whether a tensor attribute or
+	 * the graph's outputs name it (such a constant is always kept resident). */
+	uint32_t n_uses;
+	bool attr_or_output;
 } cdl_plan_tensor;
 
 typedef struct cdl_plan {
@@ -52,8 +58,15 @@ typedef struct cdl_plan {
 	const uint32_t *inputs, *outputs; /* graph inputs/outputs (activation tensors) */
 	uint64_t arena_size;   /* bytes of the activation arena */
 	uint64_t workspace_size; /* largest scratch any node's execute needs */
-	const uint8_t *weights; /* points into the plan buffer given to cdl_plan_parse */
+	const uint8_t *weights; /* points into the plan buffer given to cdl_plan_parse;
+				   NULL from cdl_plan_parse_tables */
 	uint64_t weights_size;
+	/* The tensors of TENSOR attributes (attr.v.t points into this array) and,
+	 * for each, the index of its constant in tensors[] (for an engine that
+	 * binds their bytes itself). */
+	const cdl_tensor *attr_tensors;
+	const uint32_t *attr_tensor_ids;
+	uint32_t n_attr_tensors;
 } cdl_plan;
 
 /*
@@ -79,5 +92,24 @@ void *cdl_arena_alloc(cdl_arena *a, size_t size, size_t align);
  */
 cdl_status cdl_plan_parse(const uint8_t *buf, size_t len, cdl_arena *a, const cdl_plan **out,
 			  char *msg, size_t msg_size) __attribute__((warn_unused_result));
+
+/*
+ * Streaming (DESIGN §6): the TA decrypts only the plan's tables (the stream
+ * prefix before the weights section) and fetches weights on demand.
+ * cdl_plan_tables_size reads the plan header at buf[0..len) (len >= the
+ * header size) and tells how many leading bytes hold everything but the
+ * weights (the end of the last non-weights section; the header itself is
+ * checked as cdl_plan_parse checks it, except that total_size may exceed
+ * len). cdl_plan_parse_tables parses such a prefix (len >= that size; buf
+ * needs no alignment): plan->weights is NULL, tensor attributes' data is
+ * NULL, and every constant's offset/size is checked against the declared
+ * weights section instead of the buffer. Same errors as cdl_plan_parse, plus
+ * CDL_ERR_MALFORMED for a prefix shorter than the tables.
+ */
+cdl_status cdl_plan_tables_size(const uint8_t *buf, size_t len, size_t *tables_size, char *msg,
+				size_t msg_size) __attribute__((warn_unused_result));
+cdl_status cdl_plan_parse_tables(const uint8_t *buf, size_t len, cdl_arena *a,
+				 const cdl_plan **out, char *msg, size_t msg_size)
+	__attribute__((warn_unused_result));
 
 #endif /* CDL_ENGINE_PLAN_H */

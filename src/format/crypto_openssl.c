@@ -91,7 +91,20 @@ static cdl_status ossl_gcm_decrypt(void *ctx, const uint8_t key[CDL_PKG_KEY_LEN]
 	cdl_status s = CDL_OK;
 
 	memcpy(tag_copy, tag, sizeof(tag_copy));
-	if (aad_len > INT_MAX || !EVP_DecryptInit_ex2(o->cctx, o->gcm, key, nonce, NULL) ||
+	/*
+	 * Consecutive blocks use the same content key: keep the key schedule
+	 * and only set the nonce.
+	 */
+	if (!o->key_set || CRYPTO_memcmp(o->key, key, CDL_PKG_KEY_LEN) != 0) {
+		o->key_set = false;
+		if (!EVP_DecryptInit_ex2(o->cctx, o->gcm, key, NULL, NULL)) {
+			s = CDL_ERR_INTERNAL;
+			goto out;
+		}
+		memcpy(o->key, key, CDL_PKG_KEY_LEN);
+		o->key_set = true;
+	}
+	if (aad_len > INT_MAX || !EVP_DecryptInit_ex2(o->cctx, NULL, NULL, nonce, NULL) ||
 	    (aad_len && !EVP_DecryptUpdate(o->cctx, NULL, &n, aad, (int)aad_len))) {
 		s = CDL_ERR_INTERNAL;
 		goto out;

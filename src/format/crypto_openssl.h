@@ -26,8 +26,10 @@ typedef struct cdl_pkg_openssl {
 	cdl_pkg_crypto crypto; /* give &o.crypto to the reader */
 	EVP_PKEY *device_key;  /* private; NULL for parse-only */
 	uint8_t device_key_id[CDL_PKG_KEY_ID_LEN];
-	EVP_CIPHER *gcm;      /* fetched once: no implicit fetch per block */
-	EVP_CIPHER_CTX *cctx; /* reused for every block */
+	EVP_CIPHER *gcm;	      /* fetched once: no implicit fetch per block */
+	EVP_CIPHER_CTX *cctx;	      /* reused for every block */
+	uint8_t key[CDL_PKG_KEY_LEN]; /* the key cctx holds (wiped by fini) */
+	bool key_set;
 	EVP_MD *sha256;
 	EVP_MD_CTX *mdctx;
 	EVP_KDF *hkdf;

@@ -107,6 +107,14 @@ const char *cdl_pkg_dtype_name(unsigned int dtype, char *buf, size_t size)
 }
 
 /* Expiry as an ISO-8601 UTC time, or "never". */
+/* A one-channel image has no channel order: it is read as grayscale. */
+static const char *channel_order_name(const cdl_pkg_preproc *pp)
+{
+	if (pp->n_channels == 1)
+		return "gray";
+	return pp->channel_order == CDL_PKG_BGR ? "BGR" : "RGB";
+}
+
 static void format_expiry(uint64_t expiry, char *buf, size_t size)
 {
 	struct tm tm;
@@ -203,7 +211,7 @@ static void print_json(FILE *f, const cdl_pkg_header *h)
 			", \"width\": %" PRIu32 ", \"resize_short\": %" PRIu32
 			", \"scale\": %.9g, \"mean\": ",
 			pp->layout == CDL_PKG_LAYOUT_NHWC ? "NHWC" : "NCHW",
-			pp->channel_order == CDL_PKG_BGR ? "BGR" : "RGB", pp->height, pp->width,
+			channel_order_name(pp), pp->height, pp->width,
 			pp->resize_short, (double)pp->scale);
 		json_floats(f, pp->mean, pp->n_channels);
 		fprintf(f, ", \"std\": ");
@@ -262,7 +270,7 @@ static void print_text(FILE *f, const cdl_pkg_header *h)
 		fprintf(f, "preprocessing    input %s: %s %s %" PRIu32 "x%" PRIu32,
 			h->inputs[pp->input_index].name,
 			pp->layout == CDL_PKG_LAYOUT_NHWC ? "NHWC" : "NCHW",
-			pp->channel_order == CDL_PKG_BGR ? "BGR" : "RGB", pp->height, pp->width);
+			channel_order_name(pp), pp->height, pp->width);
 		if (pp->resize_short)
 			fprintf(f, " (resize shorter side to %" PRIu32 ", centre crop)",
 				pp->resize_short);

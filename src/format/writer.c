@@ -440,14 +440,16 @@ static cdl_status encrypt_blocks(uint8_t *pkg, uint32_t header_len, uint32_t blo
 	cdl_status s = CDL_ERR_INTERNAL;
 	int n = 0;
 
-	if (!gcm || !cctx || !sha256_2(pkg, header_len, NULL, 0, header_hash))
+	if (!gcm || !cctx || !sha256_2(pkg, header_len, NULL, 0, header_hash) ||
+	    !EVP_EncryptInit_ex2(cctx, gcm, content_key, NULL, NULL))
 		goto out;
 	for (uint32_t i = 0; i < block_count; i++) {
 		uint8_t *b = blocks + (size_t)i * block_size;
 
 		cdl_pkg_block_nonce(pkg + CDL_PKG_OFF_NONCE, i, nonce);
 		cdl_pkg_block_aad(header_hash, i, aad);
-		if (!EVP_EncryptInit_ex2(cctx, gcm, content_key, nonce, NULL) ||
+		/* Key schedule once (below), then only the nonce per block. */
+		if (!EVP_EncryptInit_ex2(cctx, NULL, NULL, nonce, NULL) ||
 		    !EVP_EncryptUpdate(cctx, NULL, &n, aad, sizeof(aad)) ||
 		    !EVP_EncryptUpdate(cctx, b, &n, b, (int)block_size) ||
 		    !EVP_EncryptFinal_ex(cctx, b + n, &n) ||

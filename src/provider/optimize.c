@@ -44,6 +44,9 @@ cdl_status cdl_optimize(cdl_graph *g, char *msg, size_t msg_size)
 	status = cdl_pass_remove_identity(g, msg, msg_size);
 	if (status)
 		return status;
+	status = cdl_pass_canonicalize(g, msg, msg_size);
+	if (status)
+		return status;
 	status = cdl_pass_fold_batchnorm(g, msg, msg_size);
 	if (status)
 		return status;

@@ -52,6 +52,8 @@ cdl_status cdl_pass_fold_constants(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_remove_identity(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_fold_batchnorm(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_fuse_activations(cdl_graph *g, char *msg, size_t msg_size);
+/* MatMul / Gemm with a constant [K,N] B -> Gemm transB=1 (tileable when streamed). */
+cdl_status cdl_pass_canonicalize(cdl_graph *g, char *msg, size_t msg_size);
 
 /*
  * Static memory plan: assigns every non-constant tensor an offset in one

@@ -22,11 +22,11 @@ static const char fuzz_provider_key_pem[] =
     "-----END PRIVATE KEY-----\n";
 
 /*
- * The first input byte picks what the harness does with the rest (a
- * package): 0 as is; 1 re-signed with the provider key (reaches the field
- * parser with any header); 2 re-sealed (fresh content key wrapped to the
- * device, blocks encrypted, signed: reaches unwrap and block reads with any
- * header).
+ * The first input byte picks what the harness does with the rest: 0 a
+ * package as is; 1 a package re-signed with the provider key (reaches the
+ * field parser with any header); 2 a header only, completed with blocks,
+ * sealed to the device and signed (reaches unwrap and block reads with any
+ * header, and keeps the input small so mutations hit the header).
  */
 enum { FUZZ_MODE_RAW = 0, FUZZ_MODE_RESIGN = 1, FUZZ_MODE_RESEAL = 2, FUZZ_MODES = 3 };
 

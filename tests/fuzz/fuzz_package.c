@@ -97,6 +97,47 @@ static void exercise(const uint8_t *pkg, size_t len)
 	free(out);
 }
 
+/*
+ * The input is a header only (mutations land where the parser looks): it is
+ * taken as header_len = input length, followed by blocks of a known
+ * plaintext, then sealed for the device and signed. Layouts over 320 KiB
+ * are skipped (modes 0 and 1 cover the size checks).
+ */
+static void reseal_header(const uint8_t *hdr, size_t hdr_len)
+{
+	uint8_t *pkg = NULL;
+	uint64_t total = 0;
+	uint32_t bs = 0, n = 0;
+	char msg[256];
+
+	if (hdr_len < CDL_PKG_MIN_HEADER || hdr_len > CDL_PKG_MAX_HEADER)
+		return;
+	bs = cdl_pkg_get_u32(hdr + CDL_PKG_OFF_BLOCK_SIZE);
+	n = cdl_pkg_get_u32(hdr + CDL_PKG_OFF_BLOCK_COUNT);
+	/* Bound the whole layout, tags included (block_size 0 is a legal input). */
+	if (!cdl_pkg_total_len((uint32_t)hdr_len, bs, n, &total) || total > (320u << 10))
+		return;
+	pkg = calloc(1, (size_t)total);
+	if (!pkg)
+		abort();
+	memcpy(pkg, hdr, hdr_len);
+	cdl_pkg_put_u32(pkg + CDL_PKG_OFF_HEADER_LEN, (uint32_t)hdr_len);
+	for (size_t i = 0; i < (size_t)bs * n; i++)
+		pkg[hdr_len + (size_t)n * CDL_PKG_TAG_LEN + i] = (uint8_t)(i * 31 + 7);
+	/* The stream's zero padding, as a writer makes it, when the length allows. */
+	{
+		uint64_t sl = cdl_pkg_get_u64(pkg + CDL_PKG_OFF_STREAM_LEN);
+
+		if (sl < (uint64_t)bs * n)
+			memset(pkg + hdr_len + (size_t)n * CDL_PKG_TAG_LEN + sl, 0,
+			       (size_t)((uint64_t)bs * n - sl));
+	}
+	if (cdl_pkg_seal(pkg, (size_t)total, g_device, g_provider, NULL, NULL, msg, sizeof(msg)) ==
+	    CDL_OK)
+		exercise(pkg, (size_t)total);
+	free(pkg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *buf = NULL;
@@ -124,18 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			exercise(buf, len);
 		break;
 	case FUZZ_MODE_RESEAL:
-		if (len >= CDL_PKG_FIXED_LEN) {
-			uint64_t total = 0;
-			uint32_t hl = cdl_pkg_get_u32(buf + CDL_PKG_OFF_HEADER_LEN);
-			uint32_t bsz = cdl_pkg_get_u32(buf + CDL_PKG_OFF_BLOCK_SIZE);
-			uint32_t n = cdl_pkg_get_u32(buf + CDL_PKG_OFF_BLOCK_COUNT);
-
-			/* Trailing input bytes beyond the layout are ignored here. */
-			if (cdl_pkg_total_len(hl, bsz, n, &total) && total <= len &&
-			    cdl_pkg_seal(buf, (size_t)total, g_device, g_provider, NULL, NULL, msg,
-					 sizeof(msg)) == CDL_OK)
-				exercise(buf, (size_t)total);
-		}
+		reseal_header(buf, len);
 		break;
 	}
 	free(buf);

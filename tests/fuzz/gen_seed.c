@@ -80,10 +80,10 @@ int main(int argc, char **argv)
 
 	for (int cfg = 0; cfg < 3; cfg++) {
 		cdl_pkg_write_params p;
-		uint8_t *pkg = NULL, *unsealed = NULL;
+		uint8_t *pkg = NULL;
 		size_t len = 0;
 		char name[32];
-		uint32_t hl = 0, n = 0;
+		uint32_t hl = 0;
 
 		memset(&p, 0, sizeof(p));
 		p.plan = plan;
@@ -107,25 +107,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "gen_seed: %s\n", msg);
 			goto out;
 		}
-		/* Mode 2 seals the block region itself: give it plaintext. */
-		unsealed = calloc(1, len);
-		if (!unsealed)
-			goto out;
 		hl = cdl_pkg_get_u32(pkg + CDL_PKG_OFF_HEADER_LEN);
-		n = cdl_pkg_get_u32(pkg + CDL_PKG_OFF_BLOCK_COUNT);
-		memcpy(unsealed, pkg, hl);
-		memcpy(unsealed + hl + (size_t)n * CDL_PKG_TAG_LEN, plan, p.plan_len);
 		snprintf(name, sizeof(name), "pkg%d", cfg);
 		if (write_seed(argv[1], name, FUZZ_MODE_RAW, pkg, len) ||
 		    write_seed(argv[1], name, FUZZ_MODE_RESIGN, pkg, len) ||
-		    write_seed(argv[1], name, FUZZ_MODE_RESEAL, unsealed, len)) {
+		    write_seed(argv[1], name, FUZZ_MODE_RESEAL, pkg, hl)) {
 			fprintf(stderr, "gen_seed: cannot write into %s\n", argv[1]);
 			free(pkg);
-			free(unsealed);
 			goto out;
 		}
 		free(pkg);
-		free(unsealed);
 	}
 	rc = 0;
 out:

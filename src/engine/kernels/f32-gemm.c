@@ -20,25 +20,78 @@ static size_t round_up(size_t x, size_t m)
 }
 
 /* Floats of each workspace region, for dims already clamped to the blocks. */
-static size_t ws_a_floats(size_t m, size_t kc)
+static size_t ws_a_floats(size_t m, size_t mc, size_t kc)
 {
-	return round_up((min_size(m, CDL_GEMM_MC) + CDL_GEMM_MAX_MR) * kc, ALIGN_FLOATS);
+	return round_up((min_size(m, mc) + CDL_GEMM_MAX_MR) * kc, ALIGN_FLOATS);
 }
 
-static size_t ws_b_floats(size_t n, size_t kc)
+static size_t ws_b_floats(size_t n, size_t nc, size_t kc)
 {
-	return round_up((min_size(n, CDL_GEMM_NC) + CDL_GEMM_MAX_NR) * kc, ALIGN_FLOATS);
+	return round_up((min_size(n, nc) + CDL_GEMM_MAX_NR) * kc, ALIGN_FLOATS);
 }
 
 #define WS_TILE_FLOATS (CDL_GEMM_MAX_MR * CDL_GEMM_MAX_NR)
 
+/* Cache blocks of one GEMM call. */
+typedef struct gemm_blocks {
+	size_t mc, nc, kc;
+} gemm_blocks;
+
+static size_t ws_floats(size_t m, size_t n, const gemm_blocks *b)
+{
+	return ws_a_floats(m, b->mc, b->kc) + ws_b_floats(n, b->nc, b->kc) + WS_TILE_FLOATS;
+}
+
+static size_t kc_of(size_t k, size_t kc)
+{
+	size_t v = min_size(k, kc);
+
+	return v ? v : 1;
+}
+
+/*
+ * The blocks for a workspace of ws_bytes: the defaults when they fit, else
+ * smaller ones, shrunk in an order that keeps the micro-kernel busy longest
+ * (NC to 128, KC to 64, NC to 32, KC to 16, MC to 16). The results do not
+ * depend on the blocks (see cdl_f32_gemm_ws). false if even the smallest do
+ * not fit.
+ */
+static bool pick_blocks(size_t m, size_t n, size_t k, size_t ws_bytes, gemm_blocks *b)
+{
+	static const struct {
+		uint16_t mc, nc, kc;
+	} steps[] = {
+		{CDL_GEMM_MC, CDL_GEMM_NC, CDL_GEMM_KC}, {CDL_GEMM_MC, 256, CDL_GEMM_KC},
+		{CDL_GEMM_MC, 128, CDL_GEMM_KC},	 {CDL_GEMM_MC, 128, 128},
+		{CDL_GEMM_MC, 128, 64},		 {CDL_GEMM_MC, 64, 64},
+		{CDL_GEMM_MC, 32, 64},		 {CDL_GEMM_MC, 32, 32},
+		{CDL_GEMM_MC, 32, 16},		 {64, 32, 16},
+		{32, 32, 16},			 {CDL_GEMM_MAX_MR, CDL_GEMM_MAX_NR, 16},
+	};
+	const size_t ws = ws_bytes / sizeof(float);
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		b->mc = steps[i].mc;
+		b->nc = steps[i].nc;
+		b->kc = kc_of(k, steps[i].kc);
+		if (ws_floats(m, n, b) <= ws)
+			return true;
+	}
+	return false;
+}
+
 size_t cdl_f32_gemm_workspace_size(size_t m, size_t n, size_t k)
 {
-	size_t kc = min_size(k, CDL_GEMM_KC);
+	gemm_blocks b = {CDL_GEMM_MC, CDL_GEMM_NC, kc_of(k, CDL_GEMM_KC)};
 
-	if (kc == 0)
-		kc = 1;
-	return (ws_a_floats(m, kc) + ws_b_floats(n, kc) + WS_TILE_FLOATS) * sizeof(float);
+	return ws_floats(m, n, &b) * sizeof(float);
+}
+
+size_t cdl_f32_gemm_workspace_min(size_t m, size_t n, size_t k)
+{
+	gemm_blocks b = {CDL_GEMM_MAX_MR, CDL_GEMM_MAX_NR, kc_of(k, 16)};
+
+	return ws_floats(m, n, &b) * sizeof(float);
 }
 
 void cdl_f32_gemm_pack_b_strided(const float *b, size_t b_rs, size_t b_cs, size_t k0, size_t kc,
@@ -183,18 +236,18 @@ static void run_block(const gemm_block *b)
 	}
 }
 
-void cdl_f32_gemm(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws)
+static void gemm_blocked(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws,
+			 const gemm_blocks *blk)
 {
 	const size_t mr = kern->mr, nr = kern->nr;
-	const size_t mc_max = CDL_GEMM_MC / mr * mr, nc_max = CDL_GEMM_NC / nr * nr;
-	const size_t kc_max = min_size(d->k, CDL_GEMM_KC) ? min_size(d->k, CDL_GEMM_KC) : 1;
+	const size_t mc_max = blk->mc / mr * mr, nc_max = blk->nc / nr * nr, kc_max = blk->kc;
 	float *pa = ws;
-	float *pb = pa + ws_a_floats(d->m, kc_max);
+	float *pb = pa + ws_a_floats(d->m, blk->mc, kc_max);
 	float min = 0.0f, max = 0.0f;
 	const bool act_after = act_split(d->act, &min, &max);
 	gemm_block b = {.kern = kern, .d = d, .pa = pa, .pb = pb};
 
-	b.tile = pb + ws_b_floats(d->n, kc_max);
+	b.tile = pb + ws_b_floats(d->n, blk->nc, kc_max);
 	if (d->m == 0 || d->n == 0)
 		return;
 	if (d->k == 0) {
@@ -203,10 +256,10 @@ void cdl_f32_gemm(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, v
 	}
 	for (b.n0 = 0; b.n0 < d->n; b.n0 += nc_max) {
 		b.nc = min_size(nc_max, d->n - b.n0);
-		for (size_t k0 = 0; k0 < d->k; k0 += CDL_GEMM_KC) {
-			const bool last = k0 + CDL_GEMM_KC >= d->k;
+		for (size_t k0 = 0; k0 < d->k; k0 += kc_max) {
+			const bool last = k0 + kc_max >= d->k;
 
-			b.kc = min_size(CDL_GEMM_KC, d->k - k0);
+			b.kc = min_size(kc_max, d->k - k0);
 			b.acc = d->accumulate || k0 != 0;
 			/* Relu/Clip only once the sums are complete. */
 			b.lo = last ? min : -__builtin_inff();
@@ -229,6 +282,24 @@ void cdl_f32_gemm(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, v
 			}
 		}
 	}
+}
+
+void cdl_f32_gemm(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws)
+{
+	const gemm_blocks b = {CDL_GEMM_MC, CDL_GEMM_NC, kc_of(d->k, CDL_GEMM_KC)};
+
+	gemm_blocked(kern, d, ws, &b);
+}
+
+bool cdl_f32_gemm_ws(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws,
+		     size_t ws_size)
+{
+	gemm_blocks b = {0, 0, 0};
+
+	if (!pick_blocks(d->m, d->n, d->k, ws_size, &b))
+		return false;
+	gemm_blocked(kern, d, ws, &b);
+	return true;
 }
 
 #if defined(__x86_64__)
@@ -280,8 +351,16 @@ static bool cpu_has_avx2_fma(void)
 }
 #endif
 
+#if defined(__aarch64__)
+/* NEON + FMA are AArch64 baseline: always available, no detection. */
+extern const cdl_f32_gemm_kernel cdl_f32_gemm_kernel_8x8__neon;
+#endif
+
 const cdl_f32_gemm_kernel *cdl_f32_gemm_kernel_best(void)
 {
+#if defined(__aarch64__)
+	return &cdl_f32_gemm_kernel_8x8__neon;
+#endif
 #if defined(__x86_64__)
 	if (cpu_has_avx2_fma())
 		return &cdl_f32_gemm_kernel_6x16__avx2;
@@ -295,6 +374,9 @@ size_t cdl_f32_gemm_kernels(const cdl_f32_gemm_kernel **list, size_t max)
 	size_t n = 0;
 
 	all[n++] = &cdl_f32_gemm_kernel_4x8__scalar;
+#if defined(__aarch64__)
+	all[n++] = &cdl_f32_gemm_kernel_8x8__neon;
+#endif
 #if defined(__x86_64__)
 	if (cpu_has_avx2_fma())
 		all[n++] = &cdl_f32_gemm_kernel_6x16__avx2;

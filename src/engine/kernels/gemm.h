@@ -108,6 +108,27 @@ size_t cdl_f32_gemm_workspace_size(size_t m, size_t n, size_t k);
 /* Runs the GEMM; ws is 64-byte aligned, at least cdl_f32_gemm_workspace_size bytes. */
 void cdl_f32_gemm(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws);
 
+/*
+ * The smallest workspace cdl_f32_gemm_ws runs in for these dims (at most
+ * CDL_GEMM_WORKSPACE_MIN bytes whatever m, n, k).
+ */
+size_t cdl_f32_gemm_workspace_min(size_t m, size_t n, size_t k);
+#define CDL_GEMM_WORKSPACE_MIN                                                               \
+	((2 * CDL_GEMM_MAX_MR * 16 + 2 * CDL_GEMM_MAX_NR * 16 +                               \
+	  CDL_GEMM_MAX_MR * CDL_GEMM_MAX_NR) *                                                \
+	 sizeof(float))
+
+/*
+ * Runs the GEMM in ws_size bytes of workspace (for tight secure heaps): the
+ * default blocks when cdl_f32_gemm_workspace_size fits, else smaller NC, KC,
+ * MC blocks (slower). The results are bit-identical whatever the blocks:
+ * every C element still starts from its initial value and adds its K products
+ * in order, the partial sums between K slices going through C exactly. false
+ * (nothing computed) if ws_size < cdl_f32_gemm_workspace_min.
+ */
+bool cdl_f32_gemm_ws(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws,
+		     size_t ws_size) __attribute__((warn_unused_result));
+
 /* The packing of a strided B (exposed for callbacks that fall back to it). */
 void cdl_f32_gemm_pack_b_strided(const float *b, size_t b_rs, size_t b_cs, size_t k0, size_t kc,
 				 size_t n0, size_t nc, size_t nr, float *dst);

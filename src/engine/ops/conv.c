@@ -236,11 +236,24 @@ static cdl_status conv_prepare(cdl_op_ctx *ctx, conv_plan *p)
 	return CDL_OK;
 }
 
+/* What infer asks for: the GEMM's default blocks (fastest). */
 static size_t conv_workspace(const conv_plan *p)
 {
 	if (p->path == CONV_DEPTHWISE)
 		return 0;
 	return cdl_f32_gemm_workspace_size(p->cout_g, p->out_sp, p->k_gemm);
+}
+
+/*
+ * What execute can run in: the GEMM shrinks its blocks to the workspace it is
+ * given (cdl_engine_options.max_workspace caps it for tight secure heaps),
+ * with bit-identical results.
+ */
+static size_t conv_workspace_min(const conv_plan *p)
+{
+	if (p->path == CONV_DEPTHWISE)
+		return 0;
+	return cdl_f32_gemm_workspace_min(p->cout_g, p->out_sp, p->k_gemm);
 }
 
 static cdl_status conv_infer(cdl_op_ctx *ctx)
@@ -274,7 +287,7 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 
 	if (st)
 		return st;
-	if (ctx->workspace_size < conv_workspace(&p))
+	if (ctx->workspace_size < conv_workspace_min(&p))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	x = ctx->inputs[0]->data;
 	w = ctx->inputs[1]->data;
@@ -316,7 +329,9 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 			d.ldc = p.out_sp;
 			d.bias = bg;
 			d.act = &p.act;
-			cdl_f32_gemm(kern, &d, ctx->workspace);
+			/* cannot fail: the workspace was checked against the minimum */
+			if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+				return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		}
 	}
 	return CDL_OK;

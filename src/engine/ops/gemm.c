@@ -153,7 +153,9 @@ static cdl_status gemm_execute(cdl_op_ctx *ctx)
 
 	if (st || (st = read_act(ctx, &act)))
 		return st;
-	if (ctx->workspace_size < cdl_f32_gemm_workspace_size(g.m, g.n, g.k))
+	/* infer asks for the default blocks; a smaller workspace (a capped
+	 * engine) runs with smaller ones, same results (kernels/gemm.h) */
+	if (ctx->workspace_size < cdl_f32_gemm_workspace_min(g.m, g.n, g.k))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	if (c && beta != 0.0f) {
 		/* Y = beta * C (broadcast), then the GEMM accumulates onto it. */
@@ -184,7 +186,8 @@ static cdl_status gemm_execute(cdl_op_ctx *ctx)
 	d.c = y;
 	d.ldc = g.n;
 	d.act = &act;
-	cdl_f32_gemm(cdl_f32_gemm_kernel_best(), &d, ctx->workspace);
+	if (!cdl_f32_gemm_ws(cdl_f32_gemm_kernel_best(), &d, ctx->workspace, ctx->workspace_size))
+		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	return CDL_OK;
 }
 
@@ -310,7 +313,7 @@ static cdl_status matmul_execute(cdl_op_ctx *ctx)
 	if (st || (st = read_act(ctx, &act)))
 		return st;
 	rows = g.merge ? g.m * g.n_batch : g.m;
-	if (ctx->workspace_size < cdl_f32_gemm_workspace_size(rows, g.n, g.k))
+	if (ctx->workspace_size < cdl_f32_gemm_workspace_min(rows, g.n, g.k))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	d.m = g.m;
 	d.n = g.n;
@@ -327,7 +330,8 @@ static cdl_status matmul_execute(cdl_op_ctx *ctx)
 		d.a = a;
 		d.b = b;
 		d.c = y;
-		cdl_f32_gemm(kern, &d, ctx->workspace);
+		if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+			return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		return CDL_OK;
 	}
 	for (size_t ob = 0; ob < g.n_batch; ob++) {
@@ -340,7 +344,8 @@ static cdl_status matmul_execute(cdl_op_ctx *ctx)
 		d.a = a + oa;
 		d.b = b + obb;
 		d.c = y + ob * g.m * g.n;
-		cdl_f32_gemm(kern, &d, ctx->workspace);
+		if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+			return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		for (uint32_t i = g.batch_rank; i-- > 0;) {
 			if (++idx[i] < (size_t)g.batch[i])
 				break;

@@ -20,6 +20,7 @@
 #include "../op.h"
 #include "data_util.h"
 #include "ops.h"
+#include "pool.h"
 
 #define POOL_MAX_SPATIAL 3
 /* Bound on kernel, stride, dilation and pads, so that window arithmetic
@@ -240,29 +241,34 @@ static cdl_status pool_infer(cdl_op_ctx *ctx)
 	return CDL_OK;
 }
 
+/* The span of output coordinate o of spatial dim i. */
+static void pool_span_of(const pool_params *p, uint32_t i, int64_t o, pool_span *sp)
+{
+	int64_t in = p->in[i], k = p->k[i], d = p->d[i];
+	int64_t w = o * p->s[i] - p->pb[i];
+	/* tap t sits at w + t*d; inside [0, in) for t in [lo, hi) */
+	int64_t lo = w >= 0 ? 0 : ceil_div(-w, d);
+	int64_t hi = in - w > 0 ? ceil_div(in - w, d) : 0;
+	int64_t hp = ceil_div(in + p->pe[i] - w, d);
+
+	if (hi > k)
+		hi = k;
+	if (lo > hi)
+		lo = hi;
+	if (hp > k)
+		hp = k;
+	sp->start = w;
+	sp->t_lo = (int32_t)lo;
+	sp->t_hi = (int32_t)hi;
+	sp->n_pad = (int32_t)(hp > 0 ? hp : 0);
+	sp->unused = 0;
+}
+
 /* Fills spans[0..out) for one spatial dim. */
 static void pool_spans(const pool_params *p, uint32_t i, pool_span *spans)
 {
-	int64_t in = p->in[i], k = p->k[i], d = p->d[i];
-
-	for (int64_t o = 0; o < p->out[i]; o++) {
-		int64_t w = o * p->s[i] - p->pb[i];
-		/* tap t sits at w + t*d; inside [0, in) for t in [lo, hi) */
-		int64_t lo = w >= 0 ? 0 : ceil_div(-w, d);
-		int64_t hi = in - w > 0 ? ceil_div(in - w, d) : 0;
-		int64_t hp = ceil_div(in + p->pe[i] - w, d);
-
-		if (hi > k)
-			hi = k;
-		if (lo > hi)
-			lo = hi;
-		if (hp > k)
-			hp = k;
-		spans[o].start = w;
-		spans[o].t_lo = (int32_t)lo;
-		spans[o].t_hi = (int32_t)hi;
-		spans[o].n_pad = (int32_t)(hp > 0 ? hp : 0);
-	}
+	for (int64_t o = 0; o < p->out[i]; o++)
+		pool_span_of(p, i, o, &spans[o]);
 }
 
 /*
@@ -541,6 +547,92 @@ static cdl_status pool_execute(cdl_op_ctx *ctx)
 		break;
 	}
 	return CDL_OK;
+}
+
+/* --- in place -------------------------------------------------------------------- */
+
+/*
+ * Why a pool may write its output over its input (same address, same dtype).
+ *
+ * Flatten both tensors: output element o of row R = (plane c, o0, o1) sits at
+ * index R * out2 + o2, input element (c, i0, i1, i2) at c * P_in + (i0 * in1 +
+ * i1) * in2 + i2, where P_in = in0 * in1 * in2 is an input plane. maxpool()
+ * and avgpool_f32() above produce the output rows in increasing R: for row R
+ * they first read whole input rows (i0, i1) of the window into the row
+ * buffer (the workspace, not x), then write the row's out2 outputs from that
+ * buffer alone. Writing row R destroys input indices [R * out2, (R+1) * out2)
+ * (x and y share the address). So in place is safe iff no row reads an index
+ * that an earlier row already wrote: for every row R' and every R < R',
+ *     first index R' reads  >=  (R + 1) * out2,
+ * i.e. (taking R = R' - 1) first(R') >= R' * out2, where first(R') is the
+ * start of the lowest input row it reads: c * P_in + (i0 * in1 + i1) * in2
+ * with i0, i1 its first taps inside the input (a row whose window lies in the
+ * padding reads nothing and constrains nothing). The row's own reads all
+ * happen before its own writes, so R = R' needs nothing.
+ *
+ * With P_out = out0 * out1 * out2 <= P_in, c * P_in >= c * P_out, so it is
+ * enough that every (o0, o1) of one plane satisfies
+ *     (i0 * in1 + i1) * in2 >= (o0 * out1 + o1) * out2,
+ * which cdl_pool_in_place_ok checks row by row (out0 * out1 rows, once per
+ * node at load). Sufficient in closed form: stride s >= 1 and leading pad
+ * p <= s - 1 on each axis (so i >= o), and in >= out on each axis; e.g. the
+ * 3x3 / stride 2 / pad 1 MaxPool of ResNet, or any pad-0 downsampling pool.
+ * A stride-1 pool with padding (3x3 / 1 / 1) reads the row above the one it
+ * writes and is refused.
+ */
+bool cdl_pool_in_place_ok(const cdl_node *node, const cdl_tensor *x, const cdl_tensor *y)
+{
+	cdl_tensor xi, yo;
+	cdl_tensor *ins[1] = {&xi}, *outs[1] = {&yo};
+	cdl_op_ctx ctx;
+	pool_params p;
+	int64_t plane_in = 0, plane_out = 0;
+
+	if (!node || !x || !y || !node->op_type || node->n_inputs != 1 || node->n_outputs != 1)
+		return false;
+	if (!cdl_attr_streq(node->op_type, "MaxPool") &&
+	    !cdl_attr_streq(node->op_type, "AveragePool"))
+		return false;
+	if (x->rank > CDL_MAX_RANK)
+		return false;
+	xi = *x;
+	xi.data = NULL;
+	memset(&yo, 0, sizeof(yo));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.node = node;
+	ctx.n_inputs = 1;
+	ctx.n_outputs = 1;
+	ctx.inputs = ins;
+	ctx.outputs = outs;
+	if (pool_infer(&ctx) != CDL_OK || !cdl_tensor_same_shape(&yo, y) || yo.dtype != x->dtype)
+		return false;
+	if (pool_get(&ctx, &p) != CDL_OK)
+		return false;
+	/* dims come from checked tensor sizes: the products fit in int64 */
+	plane_in = p.in[0] * p.in[1] * p.in[2];
+	plane_out = p.out[0] * p.out[1] * p.out[2];
+	if (plane_out > plane_in)
+		return false;
+	for (int64_t o0 = 0; o0 < p.out[0]; o0++) {
+		pool_span a;
+
+		pool_span_of(&p, 0, o0, &a);
+		if (a.t_lo >= a.t_hi)
+			continue;
+		for (int64_t o1 = 0; o1 < p.out[1]; o1++) {
+			pool_span b;
+			int64_t i0 = 0, i1 = 0;
+
+			pool_span_of(&p, 1, o1, &b);
+			if (b.t_lo >= b.t_hi)
+				continue;
+			i0 = a.start + a.t_lo * p.d[0];
+			i1 = b.start + b.t_lo * p.d[1];
+			if ((i0 * p.in[1] + i1) * p.in[2] < (o0 * p.out[1] + o1) * p.out[2])
+				return false;
+		}
+	}
+	return true;
 }
 
 /* --- global pools --------------------------------------------------------------- */
