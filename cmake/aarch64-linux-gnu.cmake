@@ -39,10 +39,13 @@ set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
 # CTest runs every test whose COMMAND is a target through this. Tests that
 # start an aarch64 binary some other way (a shell script, cdl spawning
-# cdl-tee) rely on the kernel's binfmt_misc entry for qemu-aarch64 instead;
-# scripts/test-aarch64.sh sets QEMU_LD_PREFIX to the same directory so both
-# routes load the same libc.
+# cdl-tee) rely on the kernel's binfmt_misc entry for qemu-aarch64 instead
+# (scripts/setup-aarch64.sh). Both load the arm64 dynamic linker and libc
+# from Debian multiarch (libc6:arm64, /lib/ld-linux-aarch64.so.1), with no
+# -L sysroot: under qemu-aarch64 7.2, `-L /usr/aarch64-linux-gnu` (or
+# QEMU_LD_PREFIX) makes every fork() in a dynamically linked guest hang in
+# the child, which the host TEE's tests do.
 find_program(CDL_QEMU_AARCH64 qemu-aarch64)
 if(CDL_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${CDL_QEMU_AARCH64};-L;/usr/${CDL_CROSS_TRIPLET})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${CDL_QEMU_AARCH64})
 endif()

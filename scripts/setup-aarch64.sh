@@ -5,7 +5,8 @@
 #     entries, so that an aarch64 binary started by a script or by another
 #     binary -- cdl spawning cdl-tee -- just runs);
 #   - the arm64 -dev packages of the libraries cdl links (Debian multiarch):
-#     OpenSSL and protobuf-c. Both are Multi-Arch: same, so they co-install
+#     OpenSSL and protobuf-c, and libc6:arm64, whose /lib/ld-linux-aarch64.so.1
+#     and libc run the aarch64 binaries under qemu-user. Both are Multi-Arch: same, so they co-install
 #     with the amd64 ones; apt only needs both arches at the same version,
 #     hence each is installed together with its amd64 counterpart.
 #   Host-only inputs stay amd64: protoc-c (protobuf-c-compiler) runs on the
@@ -33,6 +34,7 @@ PACKAGES=(
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
   qemu-user qemu-user-binfmt
   protobuf-c-compiler libonnx-dev libstb-dev
+  libc6:arm64
   libssl-dev:amd64 libssl-dev:arm64
   libprotobuf-c-dev:amd64 libprotobuf-c-dev:arm64
 )

@@ -7,6 +7,8 @@
 #include "cmd_package.h"
 #include "cli_tee.h"
 
+int cdl_cmd_bench(int argc, char **argv);
+
 static const cdl_cli_command commands[] = {
 	{ "check-onnx", "run ONNX backend-style test cases through import, plan and engine",
 	  cdl_cmd_check_onnx },
@@ -19,6 +21,7 @@ static const cdl_cli_command commands[] = {
 	  cdl_cmd_device_key },
 	{ "run", "run a packaged model inside the TEE on an image, .npy or .pb input",
 	  cdl_cmd_run },
+	{ "bench", "latency: plain engine, TEE resident/stream and ONNX Runtime", cdl_cmd_bench },
 };
 
 bool cdl_cli_is_tty(void)

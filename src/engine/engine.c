@@ -92,7 +92,10 @@ struct cdl_engine {
 	size_t *io_first;       /* per node: its first slot in io */
 	cdl_tensor **io;        /* per node: n_inputs then n_outputs; NULL = absent input */
 	cdl_tensor *io_store;   /* the tensors io points to: per-node copies */
-	uint8_t *arena;         /* activations, 64-byte aligned */
+	uint8_t *arena;         /* activations, 64-byte aligned: arena 0 */
+	size_t arena_stride;    /* from one batch arena to the next */
+	uint32_t n_arenas;      /* batch arenas (1, or max_batch when something streams) */
+	uint32_t max_batch;     /* the most items cdl_engine_run_batch takes */
 	void *workspace;
 	size_t workspace_size;
 	cdl_engine_node_hook hook;
@@ -552,6 +555,11 @@ typedef struct layout {
 	size_t tile_attrs;   /* attribute slots of the tiled nodes' copies */
 	uint32_t n_attr_nodes; /* nodes with tensor attributes (fetch mode) */
 	size_t attr_slots, attr_tensors;
+	uint64_t per_run;    /* bytes a run fetches (without the padding between
+			      * neighbours fetched in one call) */
+	uint32_t n_arenas;   /* activation arenas: max_batch if something streams */
+	size_t arena_stride; /* the arena rounded up to 64 bytes */
+	size_t arenas;       /* bytes of all of them: (n_arenas - 1) x stride + arena */
 	size_t bytes;        /* everything create takes from its arena */
 } layout;
 
@@ -606,6 +614,9 @@ static cdl_status compute_layout(const cdl_plan *plan, const cdl_engine_options 
 			l->n_ranges += n_in;
 			if (need > l->max_need)
 				l->max_need = need;
+			for (uint32_t k = 0; k < n->n_inputs; k++)
+				if (streamed_input(plan, &l->sel, n, k))
+					l->per_run += plan->tensors[n->inputs[k]].size;
 			{
 				size_t n_t = 0;
 
@@ -650,12 +661,21 @@ static cdl_status compute_layout(const cdl_plan *plan, const cdl_engine_options 
 			goto too_big;
 	}
 
+	/* Batch arenas only pay off when something is streamed: a resident
+	 * engine runs the items of a batch one after another in arena 0. */
+	l->n_arenas = fetch && l->max_need && opts->max_batch > 1 ? opts->max_batch : 1;
+	if (align_up(plan->arena_size) > SIZE_MAX)
+		goto too_big;
+	l->arena_stride = (size_t)align_up(plan->arena_size);
+	if (!cdl_mul_size(l->n_arenas - 1, l->arena_stride, &l->arenas) ||
+	    !cdl_add_size(l->arenas, (size_t)plan->arena_size, &l->arenas))
+		goto too_big;
 	if (!add_block(&total, 1, sizeof(cdl_engine), 8) ||
 	    !add_block(&total, plan->n_nodes, sizeof(const cdl_op_def *), 8) ||
 	    !add_block(&total, plan->n_nodes, sizeof(size_t), 8) ||
 	    !add_block(&total, l->n_io, sizeof(cdl_tensor *), 8) ||
 	    !add_block(&total, l->n_io, sizeof(cdl_tensor), 8) ||
-	    !add_block(&total, (size_t)plan->arena_size, 1, CDL_PLAN_ALIGN) ||
+	    !add_block(&total, l->arenas, 1, CDL_PLAN_ALIGN) ||
 	    !add_block(&total, l->workspace, 1, CDL_PLAN_ALIGN))
 		goto too_big;
 	if (fetch &&
@@ -1269,8 +1289,8 @@ cdl_status cdl_engine_create_ex(const cdl_plan *plan, const cdl_engine_options *
 		return st;
 	if (a->used > a->size || a->size - a->used < l.bytes)
 		return fail(msg, msg_size, CDL_ERR_OUT_OF_MEMORY,
-			    "failed to create engine: needs %zu bytes of arena (activations %llu, workspace %zu, resident weights %llu, stream buffer %llu), %zu left",
-			    l.bytes, (unsigned long long)plan->arena_size, l.workspace,
+			    "failed to create engine: needs %zu bytes of arena (activations %zu, workspace %zu, resident weights %llu, stream buffer %llu), %zu left",
+			    l.bytes, l.arenas, l.workspace,
 			    (unsigned long long)l.resident_bytes, (unsigned long long)l.buffer,
 			    a->used <= a->size ? a->size - a->used : 0);
 	used0 = a->used;
@@ -1283,13 +1303,18 @@ cdl_status cdl_engine_create_ex(const cdl_plan *plan, const cdl_engine_options *
 	e->io_first = cdl_arena_alloc(a, plan->n_nodes * sizeof(*e->io_first), 8);
 	e->io = cdl_arena_alloc(a, l.n_io * sizeof(*e->io), 8);
 	e->io_store = cdl_arena_alloc(a, l.n_io * sizeof(*e->io_store), 8);
-	e->arena = cdl_arena_alloc(a, (size_t)plan->arena_size, CDL_PLAN_ALIGN);
+	e->arena = cdl_arena_alloc(a, l.arenas, CDL_PLAN_ALIGN);
+	e->arena_stride = l.arena_stride;
+	e->n_arenas = l.n_arenas;
+	e->max_batch = opts && opts->max_batch > 1 ? opts->max_batch : 1;
 	e->workspace = cdl_arena_alloc(a, l.workspace, CDL_PLAN_ALIGN);
 	e->workspace_size = l.workspace;
 	if (!e->ops || !e->io_first || !e->io || !e->io_store || !e->arena || !e->workspace)
 		goto oom;
 	e->stats.arena_bytes = plan->arena_size;
 	e->stats.workspace_bytes = l.workspace;
+	e->stats.max_batch = e->max_batch;
+	e->stats.batch_arenas = e->n_arenas;
 
 	for (uint32_t i = 0; i < plan->n_nodes; i++) {
 		e->io_first[i] = io;
@@ -1332,19 +1357,111 @@ cdl_status cdl_engine_create(const cdl_plan *plan, cdl_arena *a, cdl_engine **ou
  * (up to 1 MiB, beyond which tiles no longer matter), the workspace gives way
  * (to 32 KiB, 8 KiB only if nothing else fits), resident constants take what
  * is left.
+ *
+ * The streaming options for o->max_batch activation arenas (they come first,
+ * like the one arena of a single run): CDL_ERR_SECURE_MEMORY when even the
+ * least buffer and workspace do not fit, msg saying how much it needs.
  */
-cdl_status cdl_engine_options_for_budget(const cdl_plan *plan, size_t budget,
-					 cdl_weight_fetch_fn fetch, void *fetch_arg,
-					 cdl_engine_options *opts, size_t *bytes, char *msg,
-					 size_t msg_size)
+static cdl_status stream_options(const cdl_plan *plan, size_t budget, cdl_engine_options *io,
+				 layout *l, char *msg, size_t msg_size)
 {
 	static const size_t ws_caps[] = {0, (size_t)128 << 10, (size_t)64 << 10, (size_t)32 << 10};
 	const size_t comfortable = (size_t)1 << 20;
-	cdl_engine_options o;
-	layout l;
+	cdl_engine_options o = *io;
 	size_t target = 0, least = 0;
 	cdl_status st = CDL_OK;
 	bool fits = false;
+
+	/* 2. streaming: the buffer the largest node wants (at most 1 MiB) */
+	o.resident_budget = 0;
+	o.stream_buffer = 0;
+	o.max_workspace = 0;
+	st = compute_layout(plan, &o, l, msg, msg_size);
+	if (st)
+		return st;
+	least = (size_t)align_up(l->min_buffer ? l->min_buffer : CDL_PLAN_ALIGN);
+	target = (size_t)min_u64(l->max_need, comfortable);
+	if (target < least)
+		target = least;
+	for (size_t c = 0; c < sizeof(ws_caps) / sizeof(ws_caps[0]) && !fits; c++) {
+		if (ws_caps[c] && ws_caps[c] >= plan->workspace_size)
+			continue;
+		o.max_workspace = ws_caps[c];
+		o.stream_buffer = target;
+		st = compute_layout(plan, &o, l, msg, msg_size);
+		if (st)
+			return st;
+		fits = l->bytes <= budget;
+	}
+	if (!fits) {
+		/* 3. a smaller buffer: the least, grown by whatever is left */
+		o.stream_buffer = least;
+		st = compute_layout(plan, &o, l, msg, msg_size);
+		if (st)
+			return st;
+		if (l->bytes > budget && plan->workspace_size > CDL_GEMM_WORKSPACE_MIN) {
+			o.max_workspace = CDL_GEMM_WORKSPACE_MIN;
+			st = compute_layout(plan, &o, l, msg, msg_size);
+			if (st)
+				return st;
+		}
+		if (l->bytes > budget)
+			return fail(msg, msg_size, CDL_ERR_SECURE_MEMORY,
+				    "needs %zu bytes of secure memory even streaming every weight (activations %zu, stream buffer %llu, workspace %zu), the budget is %zu",
+				    l->bytes, l->arenas, (unsigned long long)l->buffer, l->workspace,
+				    budget);
+		o.stream_buffer = least + (budget - l->bytes);
+		if (o.stream_buffer > target)
+			o.stream_buffer = target;
+		st = compute_layout(plan, &o, l, msg, msg_size);
+		if (st)
+			return st;
+	}
+	/* 4. the rest resident: resident constants only shrink the streamed nodes */
+	o.resident_budget = budget - l->bytes;
+	st = compute_layout(plan, &o, l, msg, msg_size);
+	if (st)
+		return st;
+	if (l->bytes > budget)
+		return fail(msg, msg_size, CDL_ERR_INTERNAL,
+			    "auto mode: %zu bytes planned for a %zu-byte budget", l->bytes, budget);
+	*io = o;
+	return CDL_OK;
+}
+
+/*
+ * Batch arenas against resident constants. What is decrypted per inference
+ * is what a run streams divided by the items that share the run. A batch of
+ * want items run with max_batch k takes ceil(want / k) runs, so it decrypts
+ * ceil(want / k) x S(k) bytes, S(k) being what a run streams once k arenas
+ * have been taken out of the budget (and the rest given to resident
+ * constants). One more arena of A bytes divides the runs, while A more bytes
+ * of resident constants save about A (x their uses) per run. With weights
+ * much larger than the arena the batch wins (resnet18 at 224x224: 47 MB of
+ * weights, a 3.8 MB arena); when the arena is about the weights' size
+ * (squeezenet1_1: 4.9 MB, 3.8 MB) keeping weights wins, and everything
+ * resident fits before a second arena would. So rather than a fixed
+ * preference, every k worth trying is costed: only the smallest k of
+ * each run count ceil(want / k) (1, 2, 3, 4, 8 for want 8; O(sqrt(want))
+ * layouts in all), the fewer arenas on a tie (more resident, and a shorter
+ * batch loses less). Everything resident needs no batch arena at all (the
+ * engine then runs the items one after another) and decrypts nothing per
+ * inference: it is taken whenever it fits. Per k, the buffer and workspace
+ * still come first, as above: batching changes the bytes decrypted, not the
+ * tiles' compute; a larger k can leave the buffer at its least (slower
+ * tiles) when that saves decryption.
+ */
+cdl_status cdl_engine_options_for_budget_batch(const cdl_plan *plan, size_t budget,
+					       uint32_t want_batch, cdl_weight_fetch_fn fetch,
+					       void *fetch_arg, cdl_engine_options *opts,
+					       size_t *bytes, char *msg, size_t msg_size)
+{
+	const uint64_t want = want_batch ? want_batch : 1;
+	cdl_engine_options o, best;
+	layout l;
+	size_t best_bytes = 0;
+	uint64_t best_cost = 0, prev_k = 0;
+	cdl_status st = CDL_OK;
 
 	if (msg && msg_size)
 		msg[0] = '\0';
@@ -1354,96 +1471,147 @@ cdl_status cdl_engine_options_for_budget(const cdl_plan *plan, size_t budget,
 		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
 			    "cdl_engine_options_for_budget: NULL argument");
 	memset(&o, 0, sizeof(o));
+	memset(&best, 0, sizeof(best));
 	o.fetch = fetch;
 	o.fetch_arg = fetch_arg;
-	/* 1. everything resident */
+	o.max_batch = (uint32_t)want;
+	/* 1. everything resident (no batch arena needed) */
 	o.resident_budget = SIZE_MAX;
 	st = compute_layout(plan, &o, &l, msg, msg_size);
 	if (st)
 		return st;
-	if (l.bytes <= budget)
+	if (l.bytes <= budget) {
+		best = o;
+		best_bytes = l.bytes;
 		goto done;
-	/* 2. streaming: the buffer the largest node wants (at most 1 MiB) */
-	o.resident_budget = 0;
-	st = compute_layout(plan, &o, &l, msg, msg_size);
-	if (st)
-		return st;
-	least = (size_t)align_up(l.min_buffer ? l.min_buffer : CDL_PLAN_ALIGN);
-	target = (size_t)min_u64(l.max_need, comfortable);
-	if (target < least)
-		target = least;
-	for (size_t c = 0; c < sizeof(ws_caps) / sizeof(ws_caps[0]) && !fits; c++) {
-		if (ws_caps[c] && ws_caps[c] >= plan->workspace_size)
+	}
+	/* 2.-4. streaming, for every max_batch worth trying */
+	for (uint64_t runs = want; runs >= 1; runs--) {
+		const uint64_t k = (want + runs - 1) / runs;
+		uint64_t cost = 0;
+
+		if (k == prev_k)
 			continue;
-		o.max_workspace = ws_caps[c];
-		o.stream_buffer = target;
-		st = compute_layout(plan, &o, &l, msg, msg_size);
+		prev_k = k;
+		o.max_batch = (uint32_t)k;
+		st = stream_options(plan, budget, &o, &l, k == 1 ? msg : NULL,
+				    k == 1 ? msg_size : 0);
+		if (st && k > 1)
+			break; /* more arenas fit even less */
 		if (st)
 			return st;
-		fits = l.bytes <= budget;
-	}
-	if (!fits) {
-		/* 3. a smaller buffer: the least, grown by whatever is left */
-		o.stream_buffer = least;
-		st = compute_layout(plan, &o, &l, msg, msg_size);
-		if (st)
-			return st;
-		if (l.bytes > budget && plan->workspace_size > CDL_GEMM_WORKSPACE_MIN) {
-			o.max_workspace = CDL_GEMM_WORKSPACE_MIN;
-			st = compute_layout(plan, &o, &l, msg, msg_size);
-			if (st)
-				return st;
+		cost = l.per_run > UINT64_MAX / runs ? UINT64_MAX : l.per_run * runs;
+		if (k == 1 || cost < best_cost) {
+			best = o;
+			best_cost = cost;
+			best_bytes = l.bytes;
 		}
-		if (l.bytes > budget)
-			return fail(msg, msg_size, CDL_ERR_SECURE_MEMORY,
-				    "needs %zu bytes of secure memory even streaming every weight (activations %llu, stream buffer %llu, workspace %zu), the budget is %zu",
-				    l.bytes, (unsigned long long)plan->arena_size,
-				    (unsigned long long)l.buffer, l.workspace, budget);
-		o.stream_buffer = least + (budget - l.bytes);
-		if (o.stream_buffer > target)
-			o.stream_buffer = target;
-		st = compute_layout(plan, &o, &l, msg, msg_size);
-		if (st)
-			return st;
 	}
-	/* 4. the rest resident: resident constants only shrink the streamed nodes */
-	o.resident_budget = budget - l.bytes;
-	st = compute_layout(plan, &o, &l, msg, msg_size);
-	if (st)
-		return st;
-	if (l.bytes > budget)
-		return fail(msg, msg_size, CDL_ERR_INTERNAL,
-			    "auto mode: %zu bytes planned for a %zu-byte budget", l.bytes, budget);
 done:
-	*opts = o;
+	*opts = best;
 	if (bytes)
-		*bytes = l.bytes;
+		*bytes = best_bytes;
 	return CDL_OK;
+}
+
+cdl_status cdl_engine_options_for_budget(const cdl_plan *plan, size_t budget,
+					 cdl_weight_fetch_fn fetch, void *fetch_arg,
+					 cdl_engine_options *opts, size_t *bytes, char *msg,
+					 size_t msg_size)
+{
+	return cdl_engine_options_for_budget_batch(plan, budget, 1, fetch, fetch_arg, opts, bytes,
+						   msg, msg_size);
 }
 
 /* --- running ------------------------------------------------------------------------ */
 
 static cdl_status check_io(const cdl_plan *plan, const cdl_tensor *given, uint32_t t,
-			   const char *what, uint32_t i, char *msg, size_t msg_size)
+			   const char *what, uint32_t i, uint32_t item, char *msg, size_t msg_size)
 {
 	const cdl_plan_tensor *pt = &plan->tensors[t];
-	char want[96], got[96];
+	char want[96], got[96], pre[32] = "";
 
+	if (item != NONE)
+		cdl_snprintf(pre, sizeof(pre), "item %u: ", item);
 	if (given->rank > CDL_MAX_RANK || !cdl_tensor_same_shape(given, &pt->desc))
 		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-			    "%s %u (%s): expected %s %s, given %s %s", what, i, pt->name,
+			    "%s%s %u (%s): expected %s %s, given %s %s", pre, what, i, pt->name,
 			    cdl_dtype_name(pt->desc.dtype),
 			    cdl_shape_str(&pt->desc, want, sizeof(want)),
 			    cdl_dtype_name(given->dtype),
 			    cdl_shape_str(given, got, sizeof(got)));
 	if (!given->data && pt->size)
-		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT, "%s %u (%s): data is NULL", what,
-			    i, pt->name);
+		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT, "%s%s %u (%s): data is NULL",
+			    pre, what, i, pt->name);
 	return CDL_OK;
 }
 
-/* A tiled node: per tile, fetch its rows, run it on every batch item / row. */
-static cdl_status run_tiled(cdl_engine *e, uint32_t i, cdl_op_ctx *ctx)
+/* The tensors of n items (item-major), before anything runs; batch: messages name the item. */
+static cdl_status check_items(const cdl_plan *plan, uint32_t n, const cdl_tensor *inputs,
+			      uint32_t n_inputs, const cdl_tensor *outputs, uint32_t n_outputs,
+			      bool batch, char *msg, size_t msg_size)
+{
+	cdl_status st = CDL_OK;
+
+	if (n_inputs != plan->n_inputs || n_outputs != plan->n_outputs)
+		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "the model takes %u inputs and gives %u outputs, given %u and %u",
+			    plan->n_inputs, plan->n_outputs, n_inputs, n_outputs);
+	for (uint32_t b = 0; b < n; b++) {
+		const uint32_t item = batch ? b : NONE;
+
+		for (uint32_t i = 0; i < n_inputs; i++) {
+			st = check_io(plan, &inputs[(size_t)b * n_inputs + i], plan->inputs[i],
+				      "input", i, item, msg, msg_size);
+			if (st)
+				return st;
+		}
+		for (uint32_t i = 0; i < n_outputs; i++) {
+			const cdl_plan_tensor *t = &plan->tensors[plan->outputs[i]];
+
+			if (outputs[(size_t)b * n_outputs + i].data || !t->size)
+				continue;
+			if (batch)
+				return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+					    "item %u: output %u (%s): data is NULL", b, i,
+					    t->name);
+			return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+				    "output %u (%s): data is NULL", i, t->name);
+		}
+	}
+	return CDL_OK;
+}
+
+static uint8_t *item_arena(const cdl_engine *e, uint32_t b)
+{
+	return e->arena + (size_t)b * e->arena_stride;
+}
+
+/*
+ * Points node i's activation tensors at the arena of batch item b (its
+ * tiles' views follow, being cut from them at run time). Arena 0 is the
+ * binding between runs.
+ */
+static void bind_item(cdl_engine *e, uint32_t i, uint32_t b)
+{
+	const cdl_node *n = &e->plan->nodes[i];
+	cdl_tensor **io = e->io + e->io_first[i];
+	uint8_t *arena = item_arena(e, b);
+
+	for (uint32_t k = 0; k < n->n_inputs + n->n_outputs; k++) {
+		const uint32_t t = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
+		const cdl_plan_tensor *pt = NULL;
+
+		if (t == CDL_NO_TENSOR || !io[k])
+			continue;
+		pt = &e->plan->tensors[t];
+		if (pt->kind == CDL_PLAN_ACTIVATION)
+			io[k]->data = arena + pt->offset;
+	}
+}
+
+/* A tiled node: per tile, fetch its rows, run it on every item, every batch item / row. */
+static cdl_status run_tiled(cdl_engine *e, uint32_t i, const cdl_op_ctx *ctx, uint32_t n_items)
 {
 	tile_node *tn = e->ns[i].tile;
 	const tile_plan *tp = &tn->tp;
@@ -1476,69 +1644,73 @@ static cdl_status run_tiled(cdl_engine *e, uint32_t i, cdl_op_ctx *ctx)
 			e->stats.fetched_bytes_last_run += (tr.r1 - tr.r0) * tp->row_b;
 			e->stats.fetch_calls_last_run++;
 		}
-		for (uint64_t r = 0; r < reps; r++) {
-			tile_views(e, i, j, r, true);
-			st = e->ops[i]->execute(&c);
-			if (st)
-				return st;
+		for (uint32_t item = 0; item < n_items; item++) {
+			if (n_items > 1)
+				bind_item(e, i, item);
+			for (uint64_t r = 0; r < reps; r++) {
+				tile_views(e, i, j, r, true);
+				st = e->ops[i]->execute(&c);
+				if (st)
+					return st;
+			}
 		}
 	}
 	return CDL_OK;
 }
 
-static cdl_status run_streamed(cdl_engine *e, uint32_t i, cdl_op_ctx *ctx)
+/* Node i for n_items items: its streamed constants fetched once, then run per item. */
+static cdl_status run_node(cdl_engine *e, uint32_t i, const cdl_op_ctx *ctx, uint32_t n_items)
 {
-	const node_stream *s = &e->ns[i];
 	cdl_status st = CDL_OK;
 
-	for (uint32_t r = 0; r < s->n_ranges; r++) {
-		const fetch_range *fr = &e->ranges[s->first_range + r];
+	if (e->ns) {
+		const node_stream *s = &e->ns[i];
 
-		st = do_fetch(e, fr->src, fr->size, e->buffer + fr->dst, i, ctx->msg,
-			      ctx->msg_size);
+		for (uint32_t r = 0; r < s->n_ranges; r++) {
+			const fetch_range *fr = &e->ranges[s->first_range + r];
+
+			st = do_fetch(e, fr->src, fr->size, e->buffer + fr->dst, i, ctx->msg,
+				      ctx->msg_size);
+			if (st)
+				return st;
+			e->stats.fetched_bytes_last_run += fr->size;
+			e->stats.fetch_calls_last_run++;
+		}
+		if (s->tile)
+			return run_tiled(e, i, ctx, n_items);
+	}
+	for (uint32_t item = 0; item < n_items; item++) {
+		cdl_op_ctx c = *ctx;
+
+		if (n_items > 1)
+			bind_item(e, i, item);
+		st = e->ops[i]->execute(&c);
 		if (st)
 			return st;
-		e->stats.fetched_bytes_last_run += fr->size;
-		e->stats.fetch_calls_last_run++;
 	}
-	if (s->tile)
-		return run_tiled(e, i, ctx);
-	return e->ops[i]->execute(ctx);
+	return CDL_OK;
 }
 
-cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_inputs,
-			  cdl_tensor *outputs, uint32_t n_outputs, char *msg, size_t msg_size)
+/*
+ * Runs n_items checked items node by node, item b in arena b (n_items <=
+ * e->n_arenas); the bindings are back on arena 0 when it returns.
+ */
+static cdl_status run_items(cdl_engine *e, uint32_t n_items, const cdl_tensor *inputs,
+			    cdl_tensor *outputs, char *msg, size_t msg_size)
 {
-	const cdl_plan *plan = NULL;
+	const cdl_plan *plan = e->plan;
 	cdl_status st = CDL_OK;
-
-	if (msg && msg_size)
-		msg[0] = '\0';
-	if (!e || (n_inputs && !inputs) || (n_outputs && !outputs))
-		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT, "cdl_engine_run: NULL argument");
-	plan = e->plan;
-	if (n_inputs != plan->n_inputs || n_outputs != plan->n_outputs)
-		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-			    "the model takes %u inputs and gives %u outputs, given %u and %u",
-			    plan->n_inputs, plan->n_outputs, n_inputs, n_outputs);
-	for (uint32_t i = 0; i < n_inputs; i++) {
-		st = check_io(plan, &inputs[i], plan->inputs[i], "input", i, msg, msg_size);
-		if (st)
-			return st;
-	}
-	for (uint32_t i = 0; i < n_outputs; i++)
-		if (!outputs[i].data && plan->tensors[plan->outputs[i]].size)
-			return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
-				    "output %u (%s): data is NULL", i,
-				    plan->tensors[plan->outputs[i]].name);
 
 	e->stats.fetched_bytes_last_run = 0;
 	e->stats.fetch_calls_last_run = 0;
-	for (uint32_t i = 0; i < n_inputs; i++) {
-		const cdl_plan_tensor *t = &plan->tensors[plan->inputs[i]];
+	for (uint32_t b = 0; b < n_items; b++) {
+		for (uint32_t i = 0; i < plan->n_inputs; i++) {
+			const cdl_plan_tensor *t = &plan->tensors[plan->inputs[i]];
 
-		if (t->size)
-			memcpy(e->arena + t->offset, inputs[i].data, (size_t)t->size);
+			if (t->size)
+				memcpy(item_arena(e, b) + t->offset,
+				       inputs[(size_t)b * plan->n_inputs + i].data, (size_t)t->size);
+		}
 	}
 	for (uint32_t i = 0; i < plan->n_nodes; i++) {
 		const cdl_node *n = &plan->nodes[i];
@@ -1546,7 +1718,7 @@ cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_in
 		cdl_op_ctx ctx;
 
 		memset(&ctx, 0, sizeof(ctx));
-		ctx.node = n;
+		ctx.node = e->ns ? e->node_view[i] : n;
 		ctx.n_inputs = n->n_inputs;
 		ctx.n_outputs = n->n_outputs;
 		ctx.inputs = io;
@@ -1557,12 +1729,9 @@ cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_in
 		ctx.msg_size = msg_size;
 		if (e->hook)
 			e->hook(e->hook_arg, i, 0);
-		if (e->ns) {
-			ctx.node = e->node_view[i];
-			st = run_streamed(e, i, &ctx);
-		} else {
-			st = e->ops[i]->execute(&ctx);
-		}
+		st = run_node(e, i, &ctx, n_items);
+		if (n_items > 1)
+			bind_item(e, i, 0);
 		if (e->hook)
 			e->hook(e->hook_arg, i, 1);
 		if (st) {
@@ -1572,16 +1741,72 @@ cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_in
 			return st;
 		}
 	}
-	for (uint32_t i = 0; i < n_outputs; i++) {
-		const cdl_plan_tensor *t = &plan->tensors[plan->outputs[i]];
+	for (uint32_t b = 0; b < n_items; b++) {
+		for (uint32_t i = 0; i < plan->n_outputs; i++) {
+			const cdl_plan_tensor *t = &plan->tensors[plan->outputs[i]];
+			cdl_tensor *o = &outputs[(size_t)b * plan->n_outputs + i];
+			const void *src = t->kind == CDL_PLAN_ACTIVATION
+					      ? (const void *)(item_arena(e, b) + t->offset)
+					      : tensor_data(e, plan->outputs[i]);
 
-		outputs[i].dtype = t->desc.dtype;
-		outputs[i].rank = t->desc.rank;
-		memcpy(outputs[i].dims, t->desc.dims, sizeof(outputs[i].dims));
-		if (t->size)
-			memcpy(outputs[i].data, tensor_data(e, plan->outputs[i]), (size_t)t->size);
+			o->dtype = t->desc.dtype;
+			o->rank = t->desc.rank;
+			memcpy(o->dims, t->desc.dims, sizeof(o->dims));
+			if (t->size)
+				memcpy(o->data, src, (size_t)t->size);
+		}
 	}
 	return CDL_OK;
+}
+
+cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_inputs,
+			  cdl_tensor *outputs, uint32_t n_outputs, char *msg, size_t msg_size)
+{
+	cdl_status st = CDL_OK;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (!e || (n_inputs && !inputs) || (n_outputs && !outputs))
+		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT, "cdl_engine_run: NULL argument");
+	st = check_items(e->plan, 1, inputs, n_inputs, outputs, n_outputs, false, msg, msg_size);
+	if (st)
+		return st;
+	return run_items(e, 1, inputs, outputs, msg, msg_size);
+}
+
+cdl_status cdl_engine_run_batch(cdl_engine *e, uint32_t n, const cdl_tensor *inputs,
+				uint32_t n_inputs, cdl_tensor *outputs, uint32_t n_outputs,
+				char *msg, size_t msg_size)
+{
+	uint64_t bytes = 0, calls = 0;
+	cdl_status st = CDL_OK;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (!e || (n_inputs && !inputs) || (n_outputs && !outputs))
+		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "cdl_engine_run_batch: NULL argument");
+	if (n == 0 || n > e->max_batch)
+		return fail(msg, msg_size, CDL_ERR_INVALID_ARGUMENT,
+			    "cdl_engine_run_batch: a batch of %u items, this engine takes 1 to %u (cdl_engine_options.max_batch)",
+			    n, e->max_batch);
+	st = check_items(e->plan, n, inputs, n_inputs, outputs, n_outputs, true, msg, msg_size);
+	if (st)
+		return st;
+	if (n <= e->n_arenas)
+		return run_items(e, n, inputs, outputs, msg, msg_size);
+	/* nothing streamed: one item after another in arena 0 */
+	for (uint32_t b = 0; b < n; b++) {
+		st = run_items(e, 1, inputs + (size_t)b * n_inputs, outputs + (size_t)b * n_outputs,
+			       msg, msg_size);
+		bytes += e->stats.fetched_bytes_last_run;
+		calls += e->stats.fetch_calls_last_run;
+		if (st)
+			break;
+	}
+	e->stats.fetched_bytes_last_run = bytes;
+	e->stats.fetch_calls_last_run = (uint32_t)calls;
+	return st;
 }
 
 void cdl_engine_set_hook(cdl_engine *e, cdl_engine_node_hook hook, void *arg)

@@ -48,6 +48,26 @@ cdl_status cdl_engine_run(cdl_engine *e, const cdl_tensor *inputs, uint32_t n_in
 	__attribute__((warn_unused_result));
 
 /*
+ * n inferences in one call (DESIGN §6.3): inputs holds n * n_inputs tensors,
+ * item after item (item b's input i at inputs[b * n_inputs + i]), outputs
+ * n * n_outputs likewise; each as for cdl_engine_run. 1 <= n <= the engine's
+ * max_batch (cdl_engine_options), CDL_ERR_INVALID_ARGUMENT otherwise (or for
+ * any item's tensor, before anything runs). With streamed constants the run
+ * goes node by node: each node's streamed constants (each tile's rows, for a
+ * tiled node) are fetched once, then the node runs for every item, each item
+ * in its own activation arena; so a batch fetches what one cdl_engine_run
+ * does (stats.fetched_bytes_last_run counts the whole batch). Without
+ * (resident) the items run one after another. Every item's outputs are
+ * bit-identical to a cdl_engine_run of that item. A failed fetch stops the
+ * batch with its status (no output is complete); the engine stays usable.
+ * The hook is called around each node once for the whole batch when it runs
+ * node by node, once per item otherwise.
+ */
+cdl_status cdl_engine_run_batch(cdl_engine *e, uint32_t n, const cdl_tensor *inputs,
+				uint32_t n_inputs, cdl_tensor *outputs, uint32_t n_outputs,
+				char *msg, size_t msg_size) __attribute__((warn_unused_result));
+
+/*
  * Optional per-node timing hook (cdl bench --profile): called with the node's
  * index just before (after == 0) and just after (after == 1) each node runs.
  * The engine has no clock of its own. hook == NULL removes it.
@@ -96,6 +116,14 @@ typedef struct cdl_engine_options {
 	 * more than the cap fails create with CDL_ERR_SECURE_MEMORY. Applies
 	 * without fetch too. */
 	size_t max_workspace;
+	/* The most items cdl_engine_run_batch takes (0 or 1: one). With
+	 * streamed constants the engine reserves max_batch activation arenas
+	 * (the activation arena only: the workspace, the stream buffer and the
+	 * resident constants are shared), so that memory_needed_ex grows by
+	 * (max_batch - 1) x the arena rounded up to 64 bytes. Without streamed
+	 * constants (no fetch, or all of them resident) the items of a batch run
+	 * one after another in the one arena: nothing more is reserved. */
+	uint32_t max_batch;
 } cdl_engine_options;
 
 typedef struct cdl_engine_stats {
@@ -103,11 +131,16 @@ typedef struct cdl_engine_stats {
 	uint64_t workspace_bytes;     /* op workspace (after max_workspace) */
 	uint64_t resident_bytes;      /* constants held in engine memory (fetch mode) */
 	uint64_t stream_buffer_bytes; /* buffer streamed constants go through */
-	uint64_t fetched_bytes_last_run; /* bytes fetched by the last cdl_engine_run */
+	uint64_t fetched_bytes_last_run; /* bytes fetched by the last cdl_engine_run,
+					  * or the last cdl_engine_run_batch (whole batch) */
 	uint32_t tiled_nodes;         /* nodes run in output-channel tiles */
-	uint32_t fetch_calls_last_run; /* fetch callbacks made by the last run */
-	uint64_t streamed_bytes;      /* bytes every run fetches (= fetched_bytes_last_run) */
+	uint32_t fetch_calls_last_run; /* fetch callbacks made by the last run / batch */
+	uint64_t streamed_bytes;      /* bytes every run, and every batch, fetches
+				       * (= fetched_bytes_last_run) */
 	uint64_t engine_bytes;        /* everything cdl_engine_create_ex took from its arena */
+	uint32_t max_batch;           /* the most items cdl_engine_run_batch takes (>= 1) */
+	uint32_t batch_arenas;        /* activation arenas reserved (1, or max_batch when
+				       * something is streamed); arena_bytes is one of them */
 } cdl_engine_stats;
 
 /*
@@ -144,5 +177,23 @@ cdl_status cdl_engine_options_for_budget(const cdl_plan *plan, size_t budget,
 					 cdl_weight_fetch_fn fetch, void *fetch_arg,
 					 cdl_engine_options *opts, size_t *bytes, char *msg,
 					 size_t msg_size) __attribute__((warn_unused_result));
+
+/*
+ * The same for a caller that runs batches of want_batch items (0 counts as
+ * 1): it also picks opts->max_batch <= want_batch. Everything resident when
+ * that fits (opts->max_batch = want_batch: a resident engine needs no more
+ * arena for it). Else, for each max_batch k worth trying, the streaming
+ * options as above with k activation arenas taken first, and it keeps the k
+ * that decrypts the fewest bytes per inference for a batch of want_batch
+ * items run as ceil(want_batch / k) calls: ceil(want_batch / k) x the bytes
+ * streamed per run, the fewer arenas on a tie. cdl_engine_options_for_budget
+ * is this with want_batch 1. CDL_ERR_SECURE_MEMORY as above when even k = 1
+ * does not fit.
+ */
+cdl_status cdl_engine_options_for_budget_batch(const cdl_plan *plan, size_t budget,
+					       uint32_t want_batch, cdl_weight_fetch_fn fetch,
+					       void *fetch_arg, cdl_engine_options *opts,
+					       size_t *bytes, char *msg, size_t msg_size)
+	__attribute__((warn_unused_result));
 
 #endif /* CDL_ENGINE_ENGINE_H */

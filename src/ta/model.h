@@ -7,7 +7,9 @@
  *          the content key with the device key, check the policy, choose
  *          the mode against the secure heap, decrypt (all of the stream:
  *          resident; the plan tables: stream), parse, create the engine;
- *   run    a batch, item by item, outputs shaped by the output policy;
+ *   run    a batch: resident item by item, stream in chunks of the
+ *          engine's max_batch (each chunk decrypts the streamed weights
+ *          once); outputs shaped by the output policy;
  *   close  every byte the model held is wiped (TEE_MemFill) and freed.
  *
  * The package is normal-world shared memory. Only what the reader copies
@@ -52,7 +54,8 @@ void cdl_ta_model_item_bytes(const cdl_ta_model *m, size_t *in_bytes, size_t *ou
  * n items. in: n * in_bytes, out: n * out_bytes (cdl_ta_model_item_bytes;
  * the caller checked the sizes). pkg: the package (stream mode), else NULL.
  * Expiry and the query budget are checked first; the n queries are counted
- * in secure storage before any output is written.
+ * in secure storage before any output is written. Stats: decrypted_last_run
+ * counts the whole call.
  */
 cdl_status cdl_ta_model_run(cdl_ta_model *m, uint32_t n, const uint8_t *in, uint8_t *out,
 			    const uint8_t *pkg, size_t pkg_len, char *msg, size_t msg_size)

@@ -1694,15 +1694,28 @@ static void test_refusals(void)
 
 int main(void)
 {
-	test_conv_fixed();
-	test_conv_transpose_fixed();
+	const int isa_max = cdl_kernels_isa();
+
 	test_gemm_kernels();
-	test_im2col_pack();
-	test_conv_random();
-	test_conv_transpose_random();
-	test_gemm_random();
-	test_matmul_random();
-	test_refusals();
+	/* The ops once per instruction set this CPU has, each forced in turn
+	 * (kernels/isa.h), so that every variant of every kernel family the ops
+	 * pick (GEMM, im2col, depthwise, row dot products) meets the same cases. */
+	for (int isa = CDL_ISA_SCALAR; isa <= isa_max; isa++) {
+		if (isa == CDL_ISA_NEON && isa_max != CDL_ISA_NEON)
+			continue;
+		cdl_kernels_set_isa_cap(isa);
+		printf("ops with kernels up to isa %d (gemm %s)\n", isa,
+		       cdl_f32_gemm_kernel_best()->name);
+		test_conv_fixed();
+		test_conv_transpose_fixed();
+		test_im2col_pack();
+		test_conv_random();
+		test_conv_transpose_random();
+		test_gemm_random();
+		test_matmul_random();
+		test_refusals();
+	}
+	cdl_kernels_set_isa_cap(-1);
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }

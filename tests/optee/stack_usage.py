@@ -92,7 +92,14 @@ def address_taken(objects, readelf, frames, file_of):
     for obj, src in objects:
         out = subprocess.run([readelf, "-rW", obj], check=True, capture_output=True,
                              text=True).stdout
+        section = ""
         for line in out.splitlines():
+            if line.startswith("Relocation section"):
+                section = line.split("'")[1]
+                continue
+            # Unwind tables and debug info name every function: not a use.
+            if section.startswith((".rela.eh_frame", ".rela.debug")):
+                continue
             parts = line.split()
             if len(parts) < 5 or not parts[2].startswith("R_AARCH64_"):
                 continue
@@ -117,6 +124,9 @@ def main():
                     help="bytes of libutee's entry path above TA_*EntryPoint")
     ap.add_argument("--limit", type=int, help="fail when the worst depth exceeds this")
     ap.add_argument("--top", type=int, default=12, help="frames listed per chain")
+    ap.add_argument("--indirect-levels", type=int, default=3,
+                    help="nested indirect calls followed (cdl has 2: an op, then its "
+                         "kernel or callback)")
     args = ap.parse_args()
 
     cis = sorted(glob.glob(os.path.join(args.dir, "*.ci")))
@@ -134,33 +144,51 @@ def main():
     if dynamic:
         print("functions with a dynamic stack frame (VLA/alloca):", " ".join(sorted(dynamic)))
 
-    memo = {}
+    # Recursion among direct calls: its depth has no bound.
     recursion = []
+    state = {}
 
-    def depth(title, chain):
-        """(bytes, path) of the deepest chain starting at title."""
-        if title in memo and not (title in taken and INDIRECT in calls.get(title, ())):
-            return memo[title]
+    def visit(title, path):
+        state[title] = 1
+        for callee in calls.get(title, ()):
+            if callee == INDIRECT or callee not in frames:
+                continue
+            if state.get(callee) == 1:
+                recursion.append(" -> ".join(path[path.index(callee):] + [callee]))
+            elif callee not in state:
+                visit(callee, path + [callee])
+        state[title] = 2
+
+    sys.setrecursionlimit(10000)
+    for title in frames:
+        if title not in state:
+            visit(title, [title])
+
+    memo = {}
+
+    def depth(title, level):
+        """(bytes, chain) of the deepest call chain from title, following at
+        most `level` more indirect calls (one frame past the last)."""
+        key = (title, level)
+        if key in memo:
+            return memo[key]
         if title not in frames:
             return (args.external_frame, [title + " (external)"])
+        memo[key] = (frames[title], [title])  # cuts recursion, reported above
         best = (0, [])
         for callee in calls.get(title, ()):
             if callee == INDIRECT:
                 for target in taken:
-                    if target in chain:
-                        continue
-                    d = depth(target, chain | {target})
+                    d = (depth(target, level - 1) if level > 0
+                         else (frames[target], [target]))
                     if d[0] > best[0]:
                         best = (d[0], ["(indirect)"] + d[1])
                 continue
-            if callee in chain:
-                recursion.append(" -> ".join(sorted(chain)) + " -> " + callee)
-                continue
-            d = depth(callee, chain | {callee})
+            d = depth(callee, level)
             if d[0] > best[0]:
                 best = d
         res = (frames[title] + best[0], [f"{title} [{frames[title]}]"] + best[1])
-        memo[title] = res
+        memo[key] = res
         return res
 
     worst = 0
@@ -168,7 +196,7 @@ def main():
         if ep not in frames:
             print(f"{ep}: not defined in these objects")
             continue
-        d, path = depth(ep, {ep})
+        d, path = depth(ep, args.indirect_levels)
         worst = max(worst, d)
         print(f"{ep}: {d} bytes")
         for p in path[: args.top]:

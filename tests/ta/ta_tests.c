@@ -376,6 +376,57 @@ static bool stream_available(setup *s)
 	return false;
 }
 
+/*
+ * DESIGN §6.3 through the engine's batch execution: in stream mode with a
+ * heap that allows max_batch >= 4 (16 MiB for digits), a batch of 8 decrypts
+ * at most a quarter of what 8 single runs do, and every item's outputs are
+ * the same bytes as its single run's (and the plain engine's).
+ */
+static void check_stream_batch(model *m)
+{
+	const uint32_t n = 8;
+	float *x = inputs_for(m, n, 23);
+	uint8_t *want = plain_outputs(m, x, n);
+	uint8_t *single = calloc(n, m->out_bytes), *batch = calloc(n, m->out_bytes);
+	uint64_t single_bytes = 0;
+	uint32_t h = 0, mode = 0;
+	struct cdl_ta_stats st;
+	size_t len = 0;
+	setup s;
+
+	set_heap("16M");
+	/* 4 KiB blocks: the weights span several, none stays cached from OPEN. */
+	setup_start(&s, m, NULL, 4096);
+	REQUIRE(ta_open_model(&s.t, &s.shared, CDL_TA_MODE_STREAM, &h, &mode, NULL, 0) ==
+		TEEC_SUCCESS);
+	REQUIRE(mode == CDL_TA_MODE_STREAM);
+	for (uint32_t i = 0; i < n; i++) {
+		len = m->out_bytes;
+		CHECK_RES(ta_run(&s.t, h, 1, (const uint8_t *)x + i * m->in_bytes, m->in_bytes,
+				 single + i * m->out_bytes, &len, &s.shared),
+			  TEEC_SUCCESS);
+		CHECK_RES(ta_stats(&s.t, h, &st), TEEC_SUCCESS);
+		single_bytes += st.decrypted_last_run;
+	}
+	CHECK(single_bytes > 0);
+	len = n * m->out_bytes;
+	CHECK_RES(ta_run(&s.t, h, n, x, n * m->in_bytes, batch, &len, &s.shared), TEEC_SUCCESS);
+	CHECK(len == n * m->out_bytes);
+	CHECK_RES(ta_stats(&s.t, h, &st), TEEC_SUCCESS);
+	printf("stream at 16M: a batch of %u decrypts %llu bytes, %u single runs %llu\n", n,
+	       (unsigned long long)st.decrypted_last_run, n, (unsigned long long)single_bytes);
+	CHECK(st.decrypted_last_run > 0);
+	CHECK(st.decrypted_last_run * 4 <= single_bytes);
+	CHECK(memcmp(batch, single, n * m->out_bytes) == 0);
+	CHECK(memcmp(batch, want, n * m->out_bytes) == 0);
+	CHECK_RES(ta_close_model(&s.t, h), TEEC_SUCCESS);
+	setup_stop(&s);
+	free(x);
+	free(want);
+	free(single);
+	free(batch);
+}
+
 static int test_modes(void)
 {
 	model *m = get_digits();
@@ -423,6 +474,7 @@ static int test_modes(void)
 	CHECK(memcmp(str_out, want, n * m->out_bytes) == 0);
 	ta_pkg_release(&moved);
 	setup_stop(&s);
+	check_stream_batch(m);
 	free(x);
 	free(want);
 	free(res_out);
@@ -819,50 +871,64 @@ static void ref_topk(const float *v, size_t n, size_t k, uint32_t *idx)
 
 static void check_policy(model *m, uint16_t mode, uint32_t k, size_t want_pairs)
 {
+	static const uint32_t open_modes[] = {CDL_TA_MODE_AUTO, CDL_TA_MODE_STREAM};
 	const uint32_t n = 25;
 	cdl_pkg_policy pol = {mode, mode == CDL_PKG_OUTPUT_TOPK ? k : 0, 0, 0};
 	float *x = inputs_for(m, n, 11);
 	uint8_t *want = plain_outputs(m, x, n);
 	size_t item = mode == CDL_PKG_OUTPUT_LABEL ? 4 : want_pairs * 8;
 	uint8_t *got = calloc(n, item + 8);
-	size_t len = n * item - 1;
 	struct cdl_ta_model_info info;
-	uint32_t h = 0;
 	setup s;
 
-	setup_start(&s, m, &pol, 0);
-	REQUIRE(ta_open_model(&s.t, &s.shared, CDL_TA_MODE_AUTO, &h, NULL, NULL, 0) ==
-		TEEC_SUCCESS);
-	CHECK_RES(ta_info(&s.t, h, &info), TEEC_SUCCESS);
-	CHECK(info.output_mode == mode && info.topk == pol.topk);
-	CHECK_RES(ta_run(&s.t, h, n, x, n * m->in_bytes, got, &len, NULL), TEEC_ERROR_SHORT_BUFFER);
-	CHECK(len == n * item);
-	len = n * (item + 8);
-	CHECK_RES(ta_run(&s.t, h, n, x, n * m->in_bytes, got, &len, NULL), TEEC_SUCCESS);
-	CHECK(len == n * item);
-	for (uint32_t i = 0; i < n; i++) {
-		const float *v = (const float *)(want + i * m->out_bytes);
-		uint32_t idx[64];
+	setup_start(&s, m, &pol, 4096);
+	/*
+	 * Auto (resident for digits: one item at a time) and stream (chunks of
+	 * the engine's max_batch, 25 = 8 + 8 + 8 + 1: each chunk's outputs go
+	 * through the policy item by item).
+	 */
+	for (size_t om = 0; om < sizeof(open_modes) / sizeof(open_modes[0]); om++) {
+		const uint32_t open_mode = open_modes[om];
+		ta_pkg *pkg = open_mode == CDL_TA_MODE_STREAM ? &s.shared : NULL;
+		size_t len = n * item - 1;
+		uint32_t h = 0, got_mode = 0;
 
-		ref_topk(v, 10, want_pairs ? want_pairs : 1, idx);
-		if (mode == CDL_PKG_OUTPUT_LABEL) {
-			uint32_t label = 0;
+		memset(got, 0, n * (item + 8));
+		REQUIRE(ta_open_model(&s.t, &s.shared, open_mode, &h, &got_mode, NULL, 0) ==
+			TEEC_SUCCESS);
+		CHECK(open_mode == CDL_TA_MODE_AUTO || got_mode == CDL_TA_MODE_STREAM);
+		CHECK_RES(ta_info(&s.t, h, &info), TEEC_SUCCESS);
+		CHECK(info.output_mode == mode && info.topk == pol.topk);
+		CHECK_RES(ta_run(&s.t, h, n, x, n * m->in_bytes, got, &len, pkg),
+			  TEEC_ERROR_SHORT_BUFFER);
+		CHECK(len == n * item);
+		len = n * (item + 8);
+		CHECK_RES(ta_run(&s.t, h, n, x, n * m->in_bytes, got, &len, pkg), TEEC_SUCCESS);
+		CHECK(len == n * item);
+		for (uint32_t i = 0; i < n; i++) {
+			const float *v = (const float *)(want + i * m->out_bytes);
+			uint32_t idx[64];
 
-			memcpy(&label, got + i * item, 4);
-			CHECK(label == idx[0]);
-			continue;
+			ref_topk(v, 10, want_pairs ? want_pairs : 1, idx);
+			if (mode == CDL_PKG_OUTPUT_LABEL) {
+				uint32_t label = 0;
+
+				memcpy(&label, got + i * item, 4);
+				CHECK(label == idx[0]);
+				continue;
+			}
+			for (size_t j = 0; j < want_pairs; j++) {
+				uint32_t gi = 0;
+				float gs = 0;
+
+				memcpy(&gi, got + i * item + j * 8, 4);
+				memcpy(&gs, got + i * item + j * 8 + 4, 4);
+				CHECK(gi == idx[j]);
+				CHECK(memcmp(&gs, &v[idx[j]], 4) == 0);
+			}
 		}
-		for (size_t j = 0; j < want_pairs; j++) {
-			uint32_t gi = 0;
-			float gs = 0;
-
-			memcpy(&gi, got + i * item + j * 8, 4);
-			memcpy(&gs, got + i * item + j * 8 + 4, 4);
-			CHECK(gi == idx[j]);
-			CHECK(memcmp(&gs, &v[idx[j]], 4) == 0);
-		}
+		CHECK_RES(ta_close_model(&s.t, h), TEEC_SUCCESS);
 	}
-	CHECK_RES(ta_close_model(&s.t, h), TEEC_SUCCESS);
 	setup_stop(&s);
 	free(x);
 	free(want);

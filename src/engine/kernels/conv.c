@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "conv.h"
+#include "copy.h"
+#include "isa.h"
 
 /* Position along one axis: o*s - p + k*dl; inside [0, n)? */
 static inline bool axis_in(int64_t pos, int64_t n)
@@ -12,6 +14,53 @@ static inline bool axis_in(int64_t pos, int64_t n)
 	return pos >= 0 && pos < n;
 }
 
+/* Where the next packed element of one B row goes: lane j of the panel at p. */
+typedef struct panel_cursor {
+	float *p;
+	size_t j, nr, step; /* step: floats from one panel to the next (kc * nr) */
+	int isa;	    /* cdl_kernels_isa(): how the runs are copied */
+} panel_cursor;
+
+/* Appends src[0], src[s], ... (n of them), or n zeros when src is NULL. */
+static void emit(panel_cursor *cur, const float *src, size_t n, int64_t s)
+{
+	while (n) {
+		size_t take = cur->nr - cur->j;
+
+		if (take > n)
+			take = n;
+		cdl_fill(cur->isa, cur->p + cur->j, src, take, s);
+		if (src)
+			src += (int64_t)take * s;
+		n -= take;
+		cur->j += take;
+		if (cur->j == cur->nr) {
+			cur->j = 0;
+			cur->p += cur->step;
+		}
+	}
+}
+
+/*
+ * Output positions [lo, hi) along w whose input iw = ow*s + off lies inside
+ * [0, in): those are copied, the rest of a run is padding.
+ */
+static void axis_range(int64_t out, int64_t s, int64_t off, int64_t in, int64_t *lo, int64_t *hi)
+{
+	*lo = off < 0 ? (-off + s - 1) / s : 0;
+	*hi = in - 1 - off < 0 ? 0 : (in - 1 - off) / s + 1;
+	if (*hi > out)
+		*hi = out;
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
+/*
+ * Row by row of B (one (c, kd, kh, kw) each): along each output row (od, oh)
+ * the inputs are a strided run of one input row between two pads, so the
+ * panel row is written with block copies and fills, not element by element
+ * with bounds checks.
+ */
 void cdl_f32_im2col_pack_b(const void *arg, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr,
 			   float *dst)
 {
@@ -24,6 +73,8 @@ void cdl_f32_im2col_pack_b(const void *arg, size_t k0, size_t kc, size_t n0, siz
 	const int64_t od0 = (int64_t)(n0 / ohw);
 	const int64_t oh0 = (int64_t)(n0 % ohw / (size_t)g->out[2]);
 	const int64_t ow0 = (int64_t)(n0 % (size_t)g->out[2]);
+	const int64_t sw = g->stride[2];
+	const int isa = cdl_kernels_isa();
 
 	for (size_t kk = 0; kk < kc; kk++) {
 		const size_t k = k0 + kk;
@@ -35,31 +86,37 @@ void cdl_f32_im2col_pack_b(const void *arg, size_t k0, size_t kc, size_t n0, siz
 		const int64_t offh = kh * g->dilation[1] - g->pad[1];
 		const int64_t offw = kw * g->dilation[2] - g->pad[2];
 		const float *xc = s->x + c * plane;
-		float *p = dst + kk * nr;
-		size_t j = 0, done = 0;
-		int64_t od = od0, oh = oh0, ow = ow0;
+		panel_cursor cur = {dst + kk * nr, 0, nr, kc * nr, isa};
+		size_t done = 0;
+		int64_t od = od0, oh = oh0, ow = ow0, lo = 0, hi = 0;
 
+		axis_range(g->out[2], sw, offw, g->in[2], &lo, &hi);
 		while (done < nc) {
-			/* One run along w at fixed (od, oh). */
+			/* One run along w at fixed (od, oh): [ow, ow + run). */
 			const int64_t id = od * g->stride[0] + offd;
 			const int64_t ih = oh * g->stride[1] + offh;
-			const bool row_in = axis_in(id, g->in[0]) && axis_in(ih, g->in[1]);
-			const float *xr =
-			    xc + (size_t)((row_in ? id * g->in[1] + ih : 0) * g->in[2]);
 			size_t run = (size_t)(g->out[2] - ow);
 
 			if (run > nc - done)
 				run = nc - done;
-			for (size_t t = 0; t < run; t++, ow++) {
-				const int64_t iw = ow * g->stride[2] + offw;
+			if (!axis_in(id, g->in[0]) || !axis_in(ih, g->in[1])) {
+				emit(&cur, NULL, run, 1);
+			} else {
+				const float *xr = xc + (size_t)((id * g->in[1] + ih) * g->in[2]);
+				const int64_t end = ow + (int64_t)run;
+				const int64_t a = ow > lo ? ow : lo;
+				const int64_t b = end < hi ? end : hi;
 
-				p[j] = row_in && axis_in(iw, g->in[2]) ? xr[iw] : 0.0f;
-				if (++j == nr) {
-					j = 0;
-					p += kc * nr;
+				if (a >= b) {
+					emit(&cur, NULL, run, 1);
+				} else {
+					emit(&cur, NULL, (size_t)(a - ow), 1);
+					emit(&cur, xr + a * sw + offw, (size_t)(b - a), sw);
+					emit(&cur, NULL, (size_t)(end - b), 1);
 				}
 			}
 			done += run;
+			ow += (int64_t)run;
 			if (ow == g->out[2]) {
 				ow = 0;
 				if (++oh == g->out[1]) {
@@ -69,11 +126,17 @@ void cdl_f32_im2col_pack_b(const void *arg, size_t k0, size_t kc, size_t n0, siz
 			}
 		}
 		/* Zero the unused lanes of the last panel. */
-		if (j != 0) {
-			for (; j < nr; j++)
-				p[j] = 0.0f;
-		}
+		if (cur.j != 0)
+			cdl_fill(isa, cur.p + cur.j, NULL, nr - cur.j, 1);
 	}
+}
+
+bool cdl_f32_conv3x3s1_fits(const cdl_conv_geom *g)
+{
+	return g->in[0] == 1 && g->out[0] == 1 && g->kernel[0] == 1 && g->pad[0] == 0 &&
+	       g->kernel[1] == 3 && g->kernel[2] == 3 && g->stride[1] == 1 && g->stride[2] == 1 &&
+	       g->dilation[1] == 1 && g->dilation[2] == 1 && g->pad[1] == 1 && g->pad[2] == 1 &&
+	       g->out[1] == g->in[1] && g->out[2] == g->in[2];
 }
 
 void cdl_f32_dwconv_channel__scalar(const cdl_conv_geom *g, const float *x, const float *w,

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "../op.h"
+#include "isa.h"
 
 /* Largest register tile of any variant (sizes the edge-tile scratch). */
 #define CDL_GEMM_MAX_MR 16
@@ -52,10 +53,25 @@ typedef void (*cdl_f32_gemm_ukernel_fn)(size_t kc, const float *a, const float *
 					size_t ldc, const float *bias, bool accumulate, float min,
 					float max);
 
+/*
+ * The same with A read in place, row-major: a[i*lda + k] instead of the
+ * packed a[k*MR + i]. The very same operations in the same order, so its
+ * results are bit-identical to ukernel's on the packed copy. The driver uses
+ * it whenever A needs no scaling and has unit column stride (Conv's weights,
+ * MatMul's A): A is then never packed, so a layer's weights are read once,
+ * where they lie, instead of copied once per block of output columns --
+ * what weight pre-packing at pack time would save, without a second copy of
+ * the weights in secure memory or a layout tied to one CPU's kernel.
+ */
+typedef void (*cdl_f32_gemm_ukernel_sa_fn)(size_t kc, const float *a, size_t lda, const float *b,
+					   float *c, size_t ldc, const float *bias, bool accumulate,
+					   float min, float max);
+
 typedef struct cdl_f32_gemm_kernel {
 	const char *name;
 	uint32_t mr, nr; /* <= CDL_GEMM_MAX_MR, CDL_GEMM_MAX_NR */
 	cdl_f32_gemm_ukernel_fn ukernel;
+	cdl_f32_gemm_ukernel_sa_fn ukernel_sa; /* NULL: A is always packed */
 } cdl_f32_gemm_kernel;
 
 /* The scalar reference; available everywhere. */
@@ -63,9 +79,11 @@ extern const cdl_f32_gemm_kernel cdl_f32_gemm_kernel_4x8__scalar;
 #if defined(__x86_64__)
 /* AVX2 + FMA; only call when the CPU has both (see cdl_f32_gemm_kernels). */
 extern const cdl_f32_gemm_kernel cdl_f32_gemm_kernel_6x16__avx2;
+/* AVX512F; only call when cdl_kernels_isa() >= CDL_ISA_AVX512. */
+extern const cdl_f32_gemm_kernel cdl_f32_gemm_kernel_8x32__avx512;
 #endif
 
-/* The fastest variant this CPU runs. */
+/* The fastest variant this CPU runs (within cdl_kernels_set_isa_cap). */
 const cdl_f32_gemm_kernel *cdl_f32_gemm_kernel_best(void);
 
 /* Every variant this CPU runs (reference first), for tests and benchmarks.

@@ -5,16 +5,21 @@
  * cdl.act epilogue.
  *
  * Three paths, chosen in conv_prepare:
- *  - depthwise (one input channel per group): a direct loop per channel;
- *  - 1x1, stride 1, no padding: a GEMM reading the input as it is;
+ *  - depthwise (one input channel per group): a direct loop per channel,
+ *    specialised for 3x3 / 5x5 at stride 1 / 2 (kernels/f32-dwconv.c);
+ *  - 1x1, stride 1, no padding: a GEMM reading the input as it is (with
+ *    AVX-512 without even packing it: kernels/f32-conv-direct/);
  *  - otherwise: a GEMM whose B operand is the im2col matrix, packed panel by
  *    panel straight from the input (kernels/conv.c), so the workspace is
- *    only the GEMM's bounded packing buffers.
+ *    only the GEMM's bounded packing buffers; for 3x3 stride 1 'same'
+ *    convolutions with AVX-512, B is read from the input by the micro-kernel
+ *    itself (kernels/f32-conv-direct/), with the same bits and no im2col.
  */
 #include <string.h>
 
 #include "../kernels/conv.h"
 #include "../kernels/gemm.h"
+#include "../kernels/isa.h"
 #include "../op.h"
 #include "ops.h"
 
@@ -236,6 +241,27 @@ static cdl_status conv_prepare(cdl_op_ctx *ctx, conv_plan *p)
 	return CDL_OK;
 }
 
+#if defined(__x86_64__)
+/* Relu and Clip as a clamp in the micro-kernel; true if act must run after. */
+static bool conv_act_split(const cdl_act *act, float *lo, float *hi)
+{
+	*lo = -__builtin_inff();
+	*hi = __builtin_inff();
+	if (act->kind == CDL_ACT_NONE)
+		return false;
+	if (act->kind == CDL_ACT_RELU) {
+		*lo = 0.0f;
+		return false;
+	}
+	if (act->kind == CDL_ACT_CLIP) {
+		*lo = act->alpha;
+		*hi = act->beta;
+		return false;
+	}
+	return true;
+}
+#endif
+
 /* What infer asks for: the GEMM's default blocks (fastest). */
 static size_t conv_workspace(const conv_plan *p)
 {
@@ -282,11 +308,26 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 	conv_plan p;
 	cdl_status st = conv_prepare(ctx, &p);
 	const cdl_f32_gemm_kernel *kern = cdl_f32_gemm_kernel_best();
+	const cdl_f32_dwconv_kernel *dwk = NULL;
+#if defined(__x86_64__)
+	bool direct = false, act_after = false;
+	float lo = 0.0f, hi = 0.0f;
+#endif
+	cdl_f32_dwconv_fn dw = cdl_f32_dwconv_channel__scalar;
 	const float *x = NULL, *w = NULL, *bias = NULL;
 	float *y = NULL;
 
 	if (st)
 		return st;
+	if (p.path == CONV_DEPTHWISE && (dwk = cdl_f32_dwconv_kernel_best(&p.g)))
+		dw = dwk->fn;
+#if defined(__x86_64__)
+	/* (a 1x1 plane is a matrix-vector product: the GEMM has a path for it) */
+	direct = cdl_kernels_isa() >= CDL_ISA_AVX512 &&
+		 ((p.path == CONV_1X1 && p.out_sp > 1) ||
+		  (p.path == CONV_GEMM && cdl_f32_conv3x3s1_fits(&p.g)));
+	act_after = conv_act_split(&p.act, &lo, &hi);
+#endif
 	if (ctx->workspace_size < conv_workspace_min(&p))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	x = ctx->inputs[0]->data;
@@ -305,14 +346,27 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 
 			if (p.path == CONV_DEPTHWISE) {
 				for (size_t oc = 0; oc < p.cout_g; oc++)
-					cdl_f32_dwconv_channel__scalar(&p.g, xg, wg + oc * p.kprod,
-								       bg ? bg[oc] : 0.0f,
-								       yg + oc * p.out_sp, &p.act);
+					dw(&p.g, xg, wg + oc * p.kprod, bg ? bg[oc] : 0.0f,
+					   yg + oc * p.out_sp, &p.act);
 				continue;
 			}
 			d.m = p.cout_g;
 			d.n = p.out_sp;
 			d.k = p.k_gemm;
+#if defined(__x86_64__)
+			if (direct) {
+				/* no im2col or packed B: the micro-kernel reads the input */
+				if (p.path == CONV_1X1)
+					cdl_f32_conv1x1_direct__avx512(p.cin_g, xg, p.out_sp, d.m,
+								       wg, bg, yg, lo, hi);
+				else
+					cdl_f32_conv3x3s1_direct__avx512(&p.g, p.cin_g, xg, d.m, wg,
+									 bg, yg, lo, hi);
+				if (act_after)
+					cdl_act_apply(&p.act, yg, d.m * p.out_sp);
+				continue;
+			}
+#endif
 			d.a = wg;
 			d.a_rs = p.k_gemm;
 			d.a_cs = 1;

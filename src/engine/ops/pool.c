@@ -16,6 +16,11 @@
 #include <float.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "../kernels/isa.h"
 #include "../mathf.h"
 #include "../op.h"
 #include "data_util.h"
@@ -303,6 +308,29 @@ typedef struct max_kernels {
 				    int64_t n_out, int64_t d)                                      \
 	{                                                                                          \
 		type *out = y;                                                                     \
+		if (d == 1) {                                                                      \
+			/* the usual case, 2 or 3 contiguous taps unrolled: the same               \
+			 * comparisons in the same order as the loop below */                      \
+			for (int64_t o = 0; o < n_out; o++) {                                      \
+				const type *r =                                                    \
+				    (const type *)buf + spans[o].start + spans[o].t_lo;            \
+				const int32_t n = spans[o].t_hi - spans[o].t_lo;                   \
+				type m = lowest;                                                   \
+				if (n == 3) {                                                      \
+					m = r[0] > m ? r[0] : m;                                   \
+					m = r[1] > m ? r[1] : m;                                   \
+					m = r[2] > m ? r[2] : m;                                   \
+				} else if (n == 2) {                                               \
+					m = r[0] > m ? r[0] : m;                                   \
+					m = r[1] > m ? r[1] : m;                                   \
+				} else {                                                           \
+					for (int32_t t = 0; t < n; t++)                            \
+						m = r[t] > m ? r[t] : m;                           \
+				}                                                                  \
+				*out++ = m;                                                        \
+			}                                                                          \
+			return out;                                                                \
+		}                                                                                  \
 		for (int64_t o = 0; o < n_out; o++) {                                              \
 			const type *r = (const type *)buf + spans[o].start;                        \
 			type m = lowest;                                                           \
@@ -317,6 +345,95 @@ typedef struct max_kernels {
 DEFINE_MAX_KERNELS(f32, float, -FLT_MAX)
 DEFINE_MAX_KERNELS(i8, int8_t, INT8_MIN)
 DEFINE_MAX_KERNELS(u8, uint8_t, 0)
+
+#if defined(__x86_64__)
+/*
+ * The float32 row kernels with AVX-512: 16 lanes of the window rows' maximum,
+ * then, where 16 consecutive outputs have all their taps inside the row at a
+ * stride of 1 or 2, 16 outputs at a time. vmaxps(a, b) is a > b ? a : b
+ * (b when either is NaN), the very comparison of the scalar kernels above, in
+ * the same order: the results are the same bits. Rows in the same order too,
+ * so the in-place argument below holds for them unchanged.
+ */
+__attribute__((target("avx512f"))) static void max_init_avx512(void *buf, int64_t n)
+{
+	float *b = buf;
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(b + i, _mm512_set1_ps(-FLT_MAX));
+	for (; i < n; i++)
+		b[i] = -FLT_MAX;
+}
+
+__attribute__((target("avx512f"))) static void max_acc_avx512(void *buf, const void *row, int64_t n)
+{
+	float *b = buf;
+	const float *r = row;
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(b + i,
+				 _mm512_max_ps(_mm512_loadu_ps(r + i), _mm512_loadu_ps(b + i)));
+	for (; i < n; i++)
+		b[i] = r[i] > b[i] ? r[i] : b[i];
+}
+
+__attribute__((target("avx512f"))) static void *
+max_emit_avx512(void *y, const void *buf, const pool_span *spans, int64_t n_out, int64_t d)
+{
+	const __m512i even =
+	    _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const float *b = buf;
+	float *out = y;
+	int64_t o = 0;
+
+	while (o < n_out) {
+		const int64_t s = o + 1 < n_out ? spans[o + 1].start - spans[o].start : 0;
+		const int32_t taps = spans[o].t_hi - spans[o].t_lo;
+		bool block = d == 1 && o + 16 <= n_out && (s == 1 || s == 2) &&
+			     spans[o].t_lo == 0 && spans[o + 15].t_lo == 0 &&
+			     spans[o + 15].t_hi == taps &&
+			     spans[o + 15].start == spans[o].start + 15 * s;
+
+		/* outputs in between have a start in between and the same full taps */
+		for (int64_t q = o + 1; block && q < o + 15; q++)
+			block = spans[q].t_lo == 0 && spans[q].t_hi == taps;
+		if (block) {
+			const float *r = b + spans[o].start;
+			__m512 m = _mm512_set1_ps(-FLT_MAX);
+
+			for (int32_t t = 0; t < taps; t++) {
+				/* stride 2: elements t .. t + 30 (not one past: the buffer
+				 * may end there) */
+				const __m512 v =
+				    s == 1 ? _mm512_loadu_ps(r + t)
+					   : _mm512_permutex2var_ps(
+						 _mm512_loadu_ps(r + t), even,
+						 _mm512_maskz_loadu_ps(0x7fff, r + t + 16));
+
+				m = _mm512_max_ps(v, m);
+			}
+			_mm512_storeu_ps(out, m);
+			out += 16;
+			o += 16;
+			continue;
+		}
+		{
+			const float *r = b + spans[o].start;
+			float m = -FLT_MAX;
+
+			for (int32_t t = spans[o].t_lo; t < spans[o].t_hi; t++)
+				m = r[t * d] > m ? r[t * d] : m;
+			*out++ = m;
+			o++;
+		}
+	}
+	return out;
+}
+
+static const max_kernels max_f32_avx512 = {max_init_avx512, max_acc_avx512, max_emit_avx512};
+#endif
 
 static void maxpool(const pool_params *p, const pool_span *const sp[3], const void *x, void *y,
 		    void *buf, size_t esize, const max_kernels *k)
@@ -537,6 +654,12 @@ static cdl_status pool_execute(cdl_op_ctx *ctx)
 	}
 	switch (x->dtype) {
 	case CDL_DTYPE_F32:
+#if defined(__x86_64__)
+		if (cdl_kernels_isa() >= CDL_ISA_AVX512) {
+			maxpool(&p, csp, x->data, ctx->outputs[0]->data, buf, 4, &max_f32_avx512);
+			break;
+		}
+#endif
 		maxpool(&p, csp, x->data, ctx->outputs[0]->data, buf, 4, &max_f32);
 		break;
 	case CDL_DTYPE_I8:

@@ -87,9 +87,9 @@ void cdl_tee_heap_stats(size_t *size, size_t *used, size_t *peak)
 static TEE_Result derive_block(TEE_TASessionHandle pta, const uint8_t *extra, size_t extra_len,
 			       uint8_t *out, size_t out_len)
 {
-	const uint32_t types = TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT,
-					       TEE_PARAM_TYPE_MEMREF_OUTPUT, TEE_PARAM_TYPE_NONE,
-					       TEE_PARAM_TYPE_NONE);
+	const uint32_t types =
+	    TEE_PARAM_TYPES(TEE_PARAM_TYPE_MEMREF_INPUT, TEE_PARAM_TYPE_MEMREF_OUTPUT,
+			    TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE);
 	TEE_Param params[TEE_NUM_PARAMS];
 	uint32_t origin = 0;
 

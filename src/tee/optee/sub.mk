@@ -5,7 +5,8 @@
 # CDL_TA_SOURCES in src/ta/CMakeLists.txt), the engine (CDL_ENGINE_SOURCES in
 # src/engine/CMakeLists.txt), the package reader, and the OP-TEE side of
 # cdl's TEE extensions. CTest optee.submk fails when these lists and the
-# CMake ones differ.
+# CMake ones differ. (The x86 kernels compile to nothing on Arm; they are
+# listed so that the lists stay the same.)
 #
 # The dev kit runs from this directory. Include directories are relative to
 # it (the dev kit prefixes them with "./"); sources are absolute so that
@@ -67,8 +68,13 @@ srcs-y += $(cdl-root)/src/engine/ops/data_util.c
 srcs-y += $(cdl-root)/src/engine/kernels/f32-gemm.c
 srcs-y += $(cdl-root)/src/engine/kernels/f32-gemm/4x8-scalar.c
 srcs-y += $(cdl-root)/src/engine/kernels/f32-gemm/6x16-avx2.c
+srcs-y += $(cdl-root)/src/engine/kernels/f32-gemm/8x32-avx512.c
 srcs-y += $(cdl-root)/src/engine/kernels/f32-gemm/8x8-neon.c
 srcs-y += $(cdl-root)/src/engine/kernels/conv.c
+srcs-y += $(cdl-root)/src/engine/kernels/f32-dwconv.c
+srcs-y += $(cdl-root)/src/engine/kernels/f32-dwconv/avx2.c
+srcs-y += $(cdl-root)/src/engine/kernels/f32-dwconv/avx512.c
+srcs-y += $(cdl-root)/src/engine/kernels/f32-conv-direct/8x32-avx512.c
 
 # --- the package reader (src/format) ---
 srcs-y += $(cdl-root)/src/format/reader.c

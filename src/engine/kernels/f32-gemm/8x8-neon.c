@@ -18,18 +18,18 @@
 #define NR 8
 
 /* Row r of the tile: acc[r] += a[r] * b, lane l of the A register ar. */
-#define FMA_ROW(r, ar, l)                                                    \
-	do {                                                                 \
-		acc##r##0 = vfmaq_laneq_f32(acc##r##0, b0, ar, l);           \
-		acc##r##1 = vfmaq_laneq_f32(acc##r##1, b1, ar, l);           \
+#define FMA_ROW(r, ar, l)                                                                          \
+	do {                                                                                       \
+		acc##r##0 = vfmaq_laneq_f32(acc##r##0, b0, ar, l);                                 \
+		acc##r##1 = vfmaq_laneq_f32(acc##r##1, b1, ar, l);                                 \
 	} while (0)
 
 /* vmaxq/vminq (FMAX/FMIN, not the ...nm forms) return NaN for a NaN input,
  * so the clamp lets NaN through as the reference's does. */
-#define STORE_ROW(r)                                                         \
-	do {                                                                 \
-		vst1q_f32(c + (r) * ldc, vminq_f32(hi, vmaxq_f32(lo, acc##r##0)));     \
-		vst1q_f32(c + (r) * ldc + 4, vminq_f32(hi, vmaxq_f32(lo, acc##r##1))); \
+#define STORE_ROW(r)                                                                               \
+	do {                                                                                       \
+		vst1q_f32(c + (r)*ldc, vminq_f32(hi, vmaxq_f32(lo, acc##r##0)));                   \
+		vst1q_f32(c + (r)*ldc + 4, vminq_f32(hi, vmaxq_f32(lo, acc##r##1)));               \
 	} while (0)
 
 static void cdl_f32_gemm_ukernel_8x8__neon(size_t kc, const float *restrict a,

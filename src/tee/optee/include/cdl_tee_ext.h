@@ -13,7 +13,9 @@
 
 #include <tee_internal_api.h>
 
-#define CDL_TEE_INTERNAL_API_H 1
+#ifndef CDL_TEE_INTERNAL_API_H
+#define CDL_TEE_INTERNAL_API_H
+#endif
 #include "../../gp/cdl_tee_ext.h"
 
 #endif /* CDL_OPTEE_TEE_EXT_H */
