@@ -505,7 +505,7 @@ static void bench_im2col(const machine *m)
 			r.dst = buf((CDL_GEMM_NC + 32) * CDL_GEMM_KC, 1);
 			t = time_median(run_im2col, &r);
 			printf("%-8s %-16s %-28s %9.2f GB/s\n", "im2col",
-			       isa == CDL_ISA_AVX512 ? "avx512"
+			       isa == CDL_ISA_AVX512 ? "avx512 (s2 only)"
 			       : isa == CDL_ISA_AVX2 ? "avx2 (memcpy)"
 			       : isa == CDL_ISA_NEON ? "neon (memcpy)"
 						     : "scalar (memcpy)",

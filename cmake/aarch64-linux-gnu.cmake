@@ -5,8 +5,9 @@
 #   cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
 #
 # Where things come from:
-#   - target libc: Debian's cross libc in /usr/aarch64-linux-gnu (the cross
-#     compiler's own sysroot-less default);
+#   - target libc: links against Debian's cross libc in /usr/aarch64-linux-gnu
+#     (the cross compiler's default), runs on the same glibc release from
+#     multiarch libc6:arm64 (/lib/ld-linux-aarch64.so.1, see below);
 #   - target libraries (OpenSSL, protobuf-c): /usr/lib/aarch64-linux-gnu
 #     (libssl-dev:arm64, libprotobuf-c-dev:arm64), their headers /usr/include
 #     (shared) and /usr/include/aarch64-linux-gnu (per-arch);

@@ -74,8 +74,10 @@ __attribute__((always_inline)) static inline void dw_row_scalar(const dw_row *r,
 		if (act && act->kind != CDL_ACT_NONE)                                              \
 			cdl_act_apply(act, y, (size_t)(g->out[1] * g->out[2]));                    \
 	}                                                                                          \
-	static const cdl_f32_dwconv_kernel dwconv_##K##x##K##s##S##_scalar = {                     \
-	    #K "x" #K "s" #S "-scalar", K, S, CDL_ISA_SCALAR, 16, dwconv_##K##x##K##s##S##__scalar}
+	static const cdl_f32_dwconv_kernel dwconv_##K##x##K##s##S##_scalar =                       \
+	    {                                                                                      \
+		#K "x" #K "s" #S "-scalar",	 K, S, CDL_ISA_SCALAR, 16,                         \
+		dwconv_##K##x##K##s##S##__scalar}
 
 SCALAR_VARIANT(3, 1);
 SCALAR_VARIANT(3, 2);

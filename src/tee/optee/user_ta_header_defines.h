@@ -25,7 +25,7 @@
  * the call graph of every TA, engine and reader function, function-pointer
  * calls resolved to any address-taken function, an upper bound): the
  * deepest chain from TA_InvokeCommandEntryPoint (RUN -> engine -> an op ->
- * GEMM -> micro-kernel or packing callback) is at most 7.8 KiB at the dev
+ * GEMM -> micro-kernel or packing callback) is at most 7.9 KiB at the dev
  * kit's -Os and 11.1 KiB at -O0, plus 2 KiB allowed for libutee's entry
  * path. optee.stack fails when the -Os figure exceeds half of this.
  */
