@@ -36,4 +36,8 @@ if [ ! -d node_modules/onnxruntime-node ]; then
   echo "setup: installing onnxruntime-node"
   ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent >/dev/null
 fi
+# The aarch64 cross toolchain, arm64 libraries and qemu-user: for
+# scripts/test-aarch64.sh and the OP-TEE link check (tests/optee).
+bash scripts/setup-aarch64.sh
+
 echo "setup: dependencies present"

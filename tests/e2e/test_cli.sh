@@ -244,7 +244,7 @@ libcdl_installed)
   cmake --install "$build" --prefix "$prefix" >/dev/null || die "cmake --install"
   export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
   # shellcheck disable=SC2086 # E2E_APP_CFLAGS is a list of flags
-  cc -Wall -Wextra -Werror ${E2E_APP_CFLAGS:-} -o "$work/app" "$src/tests/e2e/example_app.c" \
+  "${E2E_CC:-cc}" -Wall -Wextra -Werror ${E2E_APP_CFLAGS:-} -o "$work/app" "$src/tests/e2e/example_app.c" \
     $(pkg-config --cflags --libs cdl) -Wl,-rpath,"$prefix/lib" || die "build the app against libcdl"
   setup_keys
   pack_digits "$work/d.cdlm"

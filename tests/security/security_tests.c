@@ -631,11 +631,14 @@ static int same_user_child(const compiled *c)
 		bad++;
 	}
 	remote.iov_base = (void *)0x400000;
-	if (process_vm_readv(tee, &local, 1, &remote, 1, 0) >= 0 || errno != EPERM) {
+	/* ENOSYS: the call does not exist here (qemu-user, scripts/test-aarch64.sh),
+	 * so nothing reads through it either; the control below says so. */
+	if (process_vm_readv(tee, &local, 1, &remote, 1, 0) >= 0 ||
+	    (errno != EPERM && errno != ENOSYS)) {
 		fprintf(stderr, "child: process_vm_readv on cdl-tee: %s\n", strerror(errno));
 		bad++;
 	}
-	if (ptrace(PTRACE_ATTACH, tee, NULL, NULL) == 0 || errno != EPERM) {
+	if (ptrace(PTRACE_ATTACH, tee, NULL, NULL) == 0 || (errno != EPERM && errno != ENOSYS)) {
 		fprintf(stderr, "child: ptrace attach to cdl-tee: %s\n", strerror(errno));
 		if (errno == 0)
 			ptrace(PTRACE_DETACH, tee, NULL, NULL);
@@ -659,8 +662,14 @@ static int same_user_child(const compiled *c)
 	got = 0;
 	remote.iov_base = (void *)&marker;
 	if (process_vm_readv(control, &local, 1, &remote, 1, 0) != sizeof(got) || got != marker) {
-		fprintf(stderr, "child: control process_vm_readv failed: %s\n", strerror(errno));
-		bad++;
+		if (errno == ENOSYS) {
+			fprintf(stderr, "child: process_vm_readv and ptrace not available here "
+					"(an emulator?): only /proc/PID/mem checked\n");
+		} else {
+			fprintf(stderr, "child: control process_vm_readv failed: %s\n",
+				strerror(errno));
+			bad++;
+		}
 	}
 	kill(control, SIGKILL);
 	waitpid(control, NULL, 0);

@@ -56,7 +56,7 @@ void cdl_harden_early(void)
 
 bool cdl_harden_seccomp_supported(void)
 {
-#ifdef CDL_HAVE_SANITIZER
+#if defined(CDL_HAVE_SANITIZER) || defined(CDL_TEE_NO_SECCOMP)
 	return false;
 #else
 	return true;

@@ -267,7 +267,7 @@ int cdl_tee_main(int argc, char **argv)
 			     cdl_ta_heap.size, cdl_ta_heap.backing,
 			     cdl_core_heap.size, cdl_core_heap.backing, state_dir);
 	if (seccomp && !cdl_harden_seccomp_supported()) {
-		cdl_host_log("sanitizer build: running without the seccomp filter");
+		cdl_host_log("built without the seccomp filter (sanitizer build or CDL_TEE_SECCOMP=OFF)");
 		seccomp = false;
 	}
 	if (seccomp && cdl_harden_seccomp() != 0) {
