@@ -14,8 +14,10 @@
 # and in stream mode (heap $STREAM_HEAP; a model whose activations alone do
 # not fit is measured again at the smallest heap in whole MiB that holds
 # them, and the table says so), and ONNX Runtime (1 thread) on the same
-# input. Then bench_kernels (one line per kernel variant), the machine, and
-# the plot. A benchmark reports figures: nothing here fails on a target.
+# input. Then $THREAD_MODELS again with $THREADS threads per inference
+# (default: the CPU count, at least 2) in every configuration but stream,
+# then bench_kernels (one line per kernel variant), the machine, and the
+# plot. A benchmark reports figures: nothing here fails on a target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,9 @@ RUNS=${RUNS:-20}
 RESIDENT_HEAP=${RESIDENT_HEAP:-96M}
 STREAM_HEAP=${STREAM_HEAP:-4M}
 MODELS=${MODELS:-"digits mobilenet_v2 resnet18 squeezenet1_1 shufflenet_v2_x1_0 mobilenet_v3_small"}
+THREAD_MODELS=${THREAD_MODELS:-"resnet18 mobilenet_v2"}
+THREADS=${THREADS:-$(nproc)}
+[ "$THREADS" -ge 2 ] || THREADS=2
 DOC=docs/BENCHMARKS.md
 PNG=docs/benchmarks.png
 W=$BUILD/bench-run
@@ -80,6 +85,15 @@ PY
 		prev=$need
 	done
 done
+for m in $THREAD_MODELS; do
+	onnx=$(onnx_of "$m")
+	say "== $m, $THREADS threads"
+	[ -f "$W/$m.cdlm" ] || "$CDL" pack "$onnx" --to "$W/device.pub" --sign "$W/provider.key" \
+		-o "$W/$m.cdlm" --quiet
+	CDL_TEE_HEAP=$RESIDENT_HEAP "$CDL" bench "$W/$m.cdlm" --baseline "$onnx" -n "$RUNS" \
+		--threads "$THREADS" --configs plain,tee_resident,onnxruntime --json \
+		>"$W/$m.threads.json" || true
+done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say "== kernels"
@@ -91,11 +105,11 @@ cores=$(nproc)
 kernel=$(uname -sr)
 ort=$(node -e "console.log(require('onnxruntime-node/package.json').version)" 2>/dev/null || echo "?")
 /usr/bin/python3 - "$W" "$DOC" "$PNG" "$cpu" "$cores" "$kernel" "$load_start" "$load_end" \
-	"$RUNS" "$RESIDENT_HEAP" "$STREAM_HEAP" "$ort" "$MODELS" <<'PY'
+	"$RUNS" "$RESIDENT_HEAP" "$STREAM_HEAP" "$ort" "$MODELS" "$THREADS" "$THREAD_MODELS" <<'PY'
 import datetime, json, os, subprocess, sys
 
 (w, doc, png, cpu, cores, kernel, load0, load1, runs, rheap, sheap, ort,
- models) = sys.argv[1:14]
+ models, threads, thread_models) = sys.argv[1:16]
 models = models.split()
 rows = []
 for m in models:
@@ -173,6 +187,29 @@ if diffs:
     out.append("Largest difference between the plain engine's and the TEE's outputs: %s."
                % ", ".join(diffs))
     out.append("")
+trows = []
+for m in thread_models.split():
+    p = os.path.join(w, m + ".threads.json")
+    if not os.path.exists(p) or m not in models:
+        continue
+    t = json.load(open(p))
+    one = next(r for mm, r, err, heap, gbs, chk in rows if mm == m)
+    trows.append((m, one, t["results"], t["tee"]["resident"].get("workers")))
+if trows:
+    out.append("With %s threads per inference (`--threads %s`: a worker pool for the plain "
+               "engine, `cdl-tee --threads %s`, ONNX Runtime's intra-op threads), the same "
+               "run; the one-thread figures are the table's above:" % (threads, threads, threads))
+    out.append("")
+    out.append("| model | plain ms | TEE resident ms (TA threads) | ONNX Runtime ms "
+               "| resident / ORT | TEE speed-up over 1 thread | ORT speed-up over 1 thread |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    for m, one, r, workers in trows:
+        out.append("| %s | %s | %s (%s) | %s | %s | %s | %s |" % (
+            m, ms(r["plain"]), ms(r["tee_resident"]), workers if workers else "?",
+            ms(r["onnxruntime"]), ratio(r["tee_resident"], r["onnxruntime"]),
+            ratio(one["tee_resident"], r["tee_resident"]),
+            ratio(one["onnxruntime"], r["onnxruntime"])))
+    out.append("")
 out.append("![latency per model and mode, and cdl / ONNX Runtime](benchmarks.png)")
 out.append("")
 out.append("Kernels (`%s/bench_kernels`: thread CPU time, median of repetitions; peak = "
@@ -193,6 +230,9 @@ out.append("CDL_TEE_HEAP=%s $BUILD/cdl bench M.cdlm --baseline models/cache/M/mo
 out.append("    -n %s --stream-heap %s --json" % (runs, sheap))
 out.append("# stream mode, when the activations need more than %s:" % sheap)
 out.append("$BUILD/cdl bench M.cdlm --baseline ... -n %s --configs tee_stream --stream-heap NEEDED --json" % runs)
+out.append("# threads: for M in %s" % thread_models)
+out.append("CDL_TEE_HEAP=%s $BUILD/cdl bench M.cdlm --baseline ... -n %s --threads %s \\" % (rheap, runs, threads))
+out.append("    --configs plain,tee_resident,onnxruntime --json")
 out.append("$BUILD/bench_kernels")
 out.append("```")
 block = "\n".join(out)

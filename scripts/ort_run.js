@@ -10,8 +10,9 @@
 //   (--out-dir and --bench may be combined.)
 //
 // Inputs are matched to the model's inputs by TensorProto name when the name is
-// one of the model's inputs, otherwise by position. Session: 1 intra-op thread,
-// 1 inter-op thread, graphOptimizationLevel 'all', CPU execution provider.
+// one of the model's inputs, otherwise by position. Session: 1 intra-op thread
+// (--threads N: N), 1 inter-op thread, graphOptimizationLevel 'all', CPU
+// execution provider.
 //
 // Only a minimal TensorProto codec is implemented (no external data, no
 // segments, no strings): dims, data_type, name, raw_data and the typed
@@ -174,25 +175,26 @@ function encodeTensor(tensor, name) {
 // -------------------------------------------------------------------- main --
 async function main() {
   const argv = process.argv.slice(2);
-  let outDir = null, bench = 0;
+  let outDir = null, bench = 0, threads = 1;
   const pos = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out-dir') outDir = argv[++i];
     else if (a === '--bench') bench = parseInt(argv[++i], 10);
+    else if (a === '--threads') threads = parseInt(argv[++i], 10);
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node scripts/ort_run.js MODEL.onnx IN.pb [IN2.pb ...] [--out-dir DIR] [--bench N]\n');
+      process.stdout.write('usage: node scripts/ort_run.js MODEL.onnx IN.pb [IN2.pb ...] [--out-dir DIR] [--bench N] [--threads N]\n');
       return;
     } else if (a.startsWith('--')) die(`unknown option ${a}`);
     else pos.push(a);
   }
-  if (pos.length < 1) die('usage: node scripts/ort_run.js MODEL.onnx IN.pb [IN2.pb ...] [--out-dir DIR] [--bench N]');
+  if (pos.length < 1) die('usage: node scripts/ort_run.js MODEL.onnx IN.pb [IN2.pb ...] [--out-dir DIR] [--bench N] [--threads N]');
   if (!outDir && !bench) die('nothing to do: give --out-dir DIR and/or --bench N');
-  if (outDir === undefined || (bench !== 0 && !(bench > 0))) die('bad option value');
+  if (outDir === undefined || (bench !== 0 && !(bench > 0)) || !(threads >= 1)) die('bad option value');
   const [modelPath, ...inPaths] = pos;
 
   const session = await ort.InferenceSession.create(modelPath, {
-    intraOpNumThreads: 1,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionProviders: ['cpu'],

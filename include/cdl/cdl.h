@@ -276,6 +276,8 @@ typedef struct cdl_stats {
 	double tee_time_us_per_inference;
 	double call_time_us_per_inference;
 	double load_time_us; /* TA side of loading: verify, unwrap, decrypt */
+	uint32_t workers;    /* threads an inference runs on in the TEE (cdl-tee
+			      * --threads, when the secure heap has room for them) */
 } cdl_stats;
 
 /* Asks the TA (one TEE call, not counted in the run's world switches). */

@@ -31,7 +31,7 @@ typedef struct cdl_host_tensor {
 cdl_status cdl_read_tensor_pb(const char *path, cdl_host_tensor *out, char *msg, size_t msg_size);
 void cdl_host_tensor_free(cdl_host_tensor *t);
 
-/* Reads a whole file into a malloc'd buffer. */
+/* Reads a whole file into a malloc'd buffer (cli_util.c). */
 cdl_status cdl_read_file(const char *path, uint8_t **buf, size_t *len, char *msg, size_t msg_size);
 
 /* True when stderr is a terminal (progress lines are only drawn there). */

@@ -27,19 +27,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cli_tee.h"
+#include "cli_util.h"
 #include "cmd_package.h"
 #include "engine/engine.h"
 #include "engine/op.h"
 #include "engine/plan.h"
 #include "format/inspect.h"
 #include "provider/provider.h"
+#include "thread_pool.h"
 
 #define DEFAULT_RUNS 20
 #define DEFAULT_WARMUP 2
@@ -55,6 +56,7 @@ typedef struct bench_opts {
 	const char *inputs[CDL_MAX_IO];
 	uint32_t n_inputs;
 	uint32_t runs, warmup;
+	uint32_t threads; /* per inference, in every configuration */
 	bool json, profile;
 	bool want[N_CFG]; /* --configs */
 } bench_opts;
@@ -88,6 +90,8 @@ typedef struct tee_cfg {
 
 /* The plain engine and its buffers. */
 typedef struct plain_cfg {
+	cdl_thread_pool *pool; /* --threads > 1 */
+	cdl_engine_options eo;
 	uint8_t *plan_buf, *mem;
 	const cdl_plan *plan;
 	cdl_engine *engine;
@@ -112,8 +116,9 @@ static void usage(FILE *f)
 		"  --input FILE.pb    the input (ONNX TensorProto), once per model input;\n"
 		"                     default: test_data_set_0/input_K.pb next to --baseline\n"
 		"                     if there, else a fixed-seed uniform [0,1) tensor\n"
-		"  --threads N        threads per inference; only 1 so far (the engine and\n"
-		"                     the host TEE are single-threaded; ONNX Runtime runs 1)\n"
+		"  --threads N        threads per inference (default 1): a worker pool for\n"
+		"                     the plain engine, cdl-tee --threads N for the TEE\n"
+		"                     (CDL_TEE_THREADS), ONNX Runtime's intra-op threads\n"
 		"  --profile          time per layer of the plain engine (thread CPU time)\n"
 		"  --json             one JSON object on stdout: results.{plain, tee_resident,\n"
 		"                     tee_stream, onnxruntime} = {median_ms, min_ms, max_ms}\n"
@@ -222,25 +227,6 @@ static size_t numel_of(uint32_t rank, const int64_t *dims)
 	return n;
 }
 
-static const char *shape_str(uint32_t rank, const int64_t *dims, char *buf, size_t size)
-{
-	size_t used = (size_t)snprintf(buf, size, "[");
-
-	for (uint32_t i = 0; i < rank && used < size; i++)
-		used +=
-		    (size_t)snprintf(buf + used, size - used, "%s%" PRId64, i ? "," : "", dims[i]);
-	if (used < size)
-		snprintf(buf + used, size - used, "]");
-	return buf;
-}
-
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* ------------------------------------------------------------- inputs */
 
 typedef struct bench_input {
@@ -311,9 +297,10 @@ static cdl_status input_from_pb(const char *path, const cdl_pkg_tensor_info *wan
 	if (h.t.dtype != want->dtype || h.t.rank != want->rank ||
 	    memcmp(h.t.dims, want->dims, want->rank * sizeof(int64_t)) != 0) {
 		snprintf(msg, msg_size, "%s is %s %s, input '%s' takes %s %s", path,
-			 cdl_type_name(h.t.dtype), shape_str(h.t.rank, h.t.dims, s1, sizeof(s1)),
-			 want->name, cdl_type_name(want->dtype),
-			 shape_str(want->rank, want->dims, s2, sizeof(s2)));
+			 cdl_type_name(h.t.dtype),
+			 cdl_cli_shape_str(h.t.rank, h.t.dims, s1, sizeof(s1)), want->name,
+			 cdl_type_name(want->dtype),
+			 cdl_cli_shape_str(want->rank, want->dims, s2, sizeof(s2)));
 		cdl_host_tensor_free(&h);
 		return CDL_ERR_INVALID_ARGUMENT;
 	}
@@ -401,7 +388,7 @@ static cdl_status read_inputs(const bench_opts *o, const cdl_pkg_header *h, benc
 
 			snprintf(path, sizeof(path), "%.*s/test_data_set_0/input_%u.pb", dir_len,
 				 slash ? o->baseline : ".", k);
-			if (!is_file(path))
+			if (!cdl_cli_is_file(path))
 				path[0] = '\0';
 		}
 		if (path[0]) {
@@ -429,6 +416,7 @@ static void plain_free(plain_cfg *p)
 		free(p->outs[k].data);
 	free(p->mem);
 	free(p->plan_buf);
+	cdl_thread_pool_destroy(p->pool);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -448,6 +436,15 @@ static cdl_status plain_setup(const bench_opts *o, const cdl_pkg_header *h, cons
 	cdl_status s = CDL_OK;
 
 	memset(p, 0, sizeof(*p));
+	if (o->threads > 1) {
+		p->pool = cdl_thread_pool_create(o->threads, NULL, 0, 0);
+		if (!p->pool) {
+			snprintf(msg, msg_size, "cannot start %u threads: %s", o->threads,
+				 strerror(errno));
+			return CDL_ERR_OUT_OF_MEMORY;
+		}
+		p->eo.parallel = cdl_thread_pool_parallel(p->pool);
+	}
 	for (uint32_t k = 0; k < h->n_inputs; k++) {
 		shapes[k].name = h->inputs[k].name;
 		shapes[k].rank = h->inputs[k].rank;
@@ -478,14 +475,14 @@ static cdl_status plain_setup(const bench_opts *o, const cdl_pkg_header *h, cons
 		s = cdl_plan_parse(p->plan_buf, plan_len, &arena, &p->plan, msg, msg_size);
 		if (s)
 			return s;
-		s = cdl_engine_memory_needed(p->plan, &engine_bytes, msg, msg_size);
+		s = cdl_engine_memory_needed_ex(p->plan, &p->eo, &engine_bytes, msg, msg_size);
 		if (s)
 			return s;
 		if (arena.used + engine_bytes + CDL_PLAN_ALIGN <= mem_size)
 			break;
 		mem_size = arena.used + engine_bytes + CDL_PLAN_ALIGN;
 	}
-	s = cdl_engine_create(p->plan, &arena, &p->engine, msg, msg_size);
+	s = cdl_engine_create_ex(p->plan, &p->eo, &arena, &p->engine, msg, msg_size);
 	if (s)
 		return s;
 	if (p->plan->n_inputs != h->n_inputs) {
@@ -697,7 +694,7 @@ static void print_profile(FILE *f, const profile *pr)
 
 		shape[0] = '\0';
 		if (y)
-			shape_str(y->rank, y->dims, shape, sizeof(shape));
+			cdl_cli_shape_str(y->rank, y->dims, shape, sizeof(shape));
 		fprintf(f, "  %5u  %-18.18s %-34.34s %9.3f %5.1f%%", i, node->op_type,
 			node->name && *node->name ? node->name : shape, ms,
 			total > 0 ? 100.0 * ms / total : 0.0);
@@ -720,22 +717,6 @@ static void print_profile(FILE *f, const profile *pr)
 	free(order);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_profile(FILE *f, const profile *pr)
 {
 	const cdl_plan *plan = pr->plan;
@@ -749,16 +730,16 @@ static void json_profile(FILE *f, const profile *pr)
 		const double fl = node_flops(plan, node);
 
 		fprintf(f, "%s{\"index\":%u,\"op\":", i ? "," : "", i);
-		json_str(f, node->op_type);
+		cdl_cli_json_string(f, node->op_type);
 		fprintf(f, ",\"name\":");
-		json_str(f, node->name);
+		cdl_cli_json_string(f, node->name);
 		fprintf(f, ",\"ms\":%.4f,\"flops\":%.0f}", ms, fl);
 	}
 	fprintf(f, "],\"by_op\":{");
 	n_ops = pr->runs ? profile_by_op(pr, &ops) : 0;
 	for (uint32_t k = 0; k < n_ops; k++) {
 		fprintf(f, "%s", k ? "," : "");
-		json_str(f, ops[k].op);
+		cdl_cli_json_string(f, ops[k].op);
 		fprintf(f, ":{\"nodes\":%u,\"ms\":%.4f,\"flops\":%.0f}", ops[k].count, ops[k].ms,
 			ops[k].flops);
 	}
@@ -768,26 +749,41 @@ static void json_profile(FILE *f, const profile *pr)
 
 /* ---------------------------------------------------------------- TEE */
 
-/* Creates a context whose spawned cdl-tee gets heap (NULL: CDL_TEE_HEAP as set). */
+/* Sets (value != NULL) an environment variable for the cdl-tee about to be
+ * spawned; restore_env puts back what it was. */
+static bool set_env(const char *name, const char *value, char **saved)
+{
+	const char *env = getenv(name);
+
+	*saved = env ? strdup(env) : NULL;
+	return !value || setenv(name, value, 1) == 0;
+}
+
+static void restore_env(const char *name, const char *value, char *saved)
+{
+	if (value) {
+		if (saved)
+			setenv(name, saved, 1);
+		else
+			unsetenv(name);
+	}
+	free(saved);
+}
+
+/* Creates a context whose spawned cdl-tee gets heap (NULL: CDL_TEE_HEAP as
+ * set) and --threads threads. */
 static cdl_status tee_context(const bench_opts *o, const char *heap, cdl_context **ctx)
 {
 	cdl_context_options co = {.tee_socket = o->tee};
-	const char *env = getenv("CDL_TEE_HEAP");
-	char *saved = env ? strdup(env) : NULL;
-	cdl_status s = CDL_OK;
+	char threads[16], *saved_heap = NULL, *saved_threads = NULL;
+	cdl_status s = CDL_ERR_OUT_OF_MEMORY;
 
-	if (heap && setenv("CDL_TEE_HEAP", heap, 1) != 0) {
-		free(saved);
-		return CDL_ERR_OUT_OF_MEMORY;
-	}
-	s = cdl_context_create(&co, ctx);
-	if (heap) {
-		if (saved)
-			setenv("CDL_TEE_HEAP", saved, 1);
-		else
-			unsetenv("CDL_TEE_HEAP");
-	}
-	free(saved);
+	snprintf(threads, sizeof(threads), "%u", o->threads);
+	if (set_env("CDL_TEE_HEAP", heap, &saved_heap) &&
+	    set_env("CDL_TEE_THREADS", threads, &saved_threads))
+		s = cdl_context_create(&co, ctx);
+	restore_env("CDL_TEE_HEAP", heap, saved_heap);
+	restore_env("CDL_TEE_THREADS", threads, saved_threads);
 	return s;
 }
 
@@ -869,7 +865,7 @@ static bool ort_script(const bench_opts *o, char *path, size_t size)
 		snprintf(path, size, "%s", env);
 		return true;
 	}
-	if (is_file("scripts/ort_run.js")) {
+	if (cdl_cli_is_file("scripts/ort_run.js")) {
 		snprintf(path, size, "scripts/ort_run.js");
 		return true;
 	}
@@ -882,7 +878,7 @@ static bool ort_script(const bench_opts *o, char *path, size_t size)
 		for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++) {
 			*slash = '\0';
 			snprintf(path, size, "%s/scripts/ort_run.js", exe);
-			if (is_file(path))
+			if (cdl_cli_is_file(path))
 				return true;
 		}
 	}
@@ -892,8 +888,8 @@ static bool ort_script(const bench_opts *o, char *path, size_t size)
 /* node ort_run.js MODEL IN.pb... --bench N: parses its one JSON line. */
 static void run_ort(const bench_opts *o, const bench_input *ins, uint32_t n_in, cfg_result *r)
 {
-	char script[4096], runs[16], out[8192];
-	const char *argv[CDL_MAX_IO + 8];
+	char script[4096], runs[16], threads[16], out[8192];
+	const char *argv[CDL_MAX_IO + 10];
 	int pipefd[2] = {-1, -1}, status = 0, argc = 0;
 	size_t used = 0;
 	ssize_t got = 0;
@@ -912,6 +908,9 @@ static void run_ort(const bench_opts *o, const bench_input *ins, uint32_t n_in, 
 		argv[argc++] = ins[k].pb_path;
 	argv[argc++] = "--bench";
 	argv[argc++] = runs;
+	snprintf(threads, sizeof(threads), "%u", o->threads);
+	argv[argc++] = "--threads";
+	argv[argc++] = threads;
 	argv[argc] = NULL;
 	if (pipe(pipefd) != 0) {
 		fail_cfg(r, "pipe: %s", strerror(errno));
@@ -1036,18 +1035,18 @@ static void json_tee(FILE *f, const tee_cfg *t)
 	const cdl_stats *s = &t->stats;
 
 	fprintf(f, "{\"heap\":");
-	json_str(f, t->heap[0] ? t->heap : "default");
+	cdl_cli_json_string(f, t->heap[0] ? t->heap : "default");
 	if (t->have_stats)
 		fprintf(f,
 			",\"mode\":\"%s\",\"secure_budget\":%" PRIu64 ",\"secure_peak\":%" PRIu64
 			",\"weight_bytes\":%" PRIu64 ",\"resident_bytes\":%" PRIu64
 			",\"arena_bytes\":%" PRIu64 ",\"package_bytes\":%" PRIu64
-			",\"tiled_layers\":%u"
+			",\"tiled_layers\":%u,\"workers\":%u"
 			",\"decrypted_per_inference\":%.0f,\"world_switches_per_inference\":%.2f"
 			",\"load_ms\":%.3f",
 			cdl_mode_str(s->mode), s->secure_budget, s->secure_peak, s->weight_bytes,
 			s->resident_bytes, s->arena_bytes, s->package_bytes, s->tiled_layers,
-			s->decrypted_per_inference, s->world_switches_per_inference,
+			s->workers, s->decrypted_per_inference, s->world_switches_per_inference,
 			s->load_time_us / 1e3);
 	fprintf(f, "}");
 }
@@ -1059,19 +1058,20 @@ static void print_json(const bench_opts *o, const cfg_result *r, const tee_cfg *
 	bool first = true;
 
 	printf("{\"model\":");
-	json_str(stdout, o->model);
+	cdl_cli_json_string(stdout, o->model);
 	printf(",\"baseline\":");
 	if (o->baseline)
-		json_str(stdout, o->baseline);
+		cdl_cli_json_string(stdout, o->baseline);
 	else
 		printf("null");
-	printf(",\"runs\":%u,\"warmup\":%u,\"threads\":1,\"inputs\":[", o->runs, o->warmup);
+	printf(",\"runs\":%u,\"warmup\":%u,\"threads\":%u,\"inputs\":[", o->runs, o->warmup,
+	       o->threads);
 	for (uint32_t k = 0; k < n_in; k++) {
 		printf("%s", k ? "," : "");
-		json_str(stdout, ins[k].source);
+		cdl_cli_json_string(stdout, ins[k].source);
 	}
 	printf("],\"machine\":{\"cpu\":");
-	json_str(stdout, cpu);
+	cdl_cli_json_string(stdout, cpu);
 	printf(",\"cpus\":%ld,\"loadavg_start\":%.2f,\"loadavg_end\":%.2f}",
 	       sysconf(_SC_NPROCESSORS_ONLN), load0, load1);
 	printf(",\"results\":{");
@@ -1092,7 +1092,7 @@ static void print_json(const bench_opts *o, const cfg_result *r, const tee_cfg *
 		if (!r[c].wanted || r[c].ok)
 			continue;
 		printf("%s\"%s\":", first ? "" : ",", cfg_key[c]);
-		json_str(stdout, r[c].error);
+		cdl_cli_json_string(stdout, r[c].error);
 		first = false;
 	}
 	printf("},\"tee\":{\"resident\":");
@@ -1112,10 +1112,11 @@ static void print_text(const bench_opts *o, const cfg_result *r, const tee_cfg *
 		       double load1, double max_diff)
 {
 	static const char *const label[N_CFG] = {"plain engine (in-process)", "TEE resident",
-						 "TEE stream", "ONNX Runtime (1 thread)"};
+						 "TEE stream", "ONNX Runtime"};
 	char heap_label[64], b1[32], b2[32];
 
-	printf("cdl bench %s: %u runs after %u warm-up, 1 thread\n", o->model, o->runs, o->warmup);
+	printf("cdl bench %s: %u runs after %u warm-up, %u thread%s per inference\n", o->model,
+	       o->runs, o->warmup, o->threads, o->threads == 1 ? "" : "s");
 	for (uint32_t k = 0; k < n_in; k++)
 		printf("input %s: %s\n", ins[k].name, ins[k].source);
 	printf("machine: %s, %ld CPUs, load average %.2f -> %.2f\n\n", cpu,
@@ -1159,13 +1160,13 @@ static void print_text(const bench_opts *o, const cfg_result *r, const tee_cfg *
 		if (!tee[i].have_stats)
 			continue;
 		printf("TEE %-8s load %.1f ms, secure peak %s of %s, %s decrypted and %.0f world "
-		       "switch(es) per inference\n",
+		       "switch(es) per inference, %u thread(s)\n",
 		       i ? "stream:" : "resident:", s->load_time_us / 1e3,
 		       cdl_format_bytes(s->secure_peak, b1, sizeof(b1)),
 		       cdl_format_bytes(s->secure_budget, b2, sizeof(b2)),
 		       cdl_format_bytes((uint64_t)s->decrypted_per_inference, heap_label,
 					sizeof(heap_label)),
-		       s->world_switches_per_inference);
+		       s->world_switches_per_inference, s->workers);
 	}
 	if (max_diff >= 0)
 		printf("plain vs TEE outputs: max |difference| %g%s\n", max_diff,
@@ -1218,13 +1219,13 @@ static bool parse_args(int argc, char **argv, bench_opts *o, int *rc)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	uint32_t threads = 1;
 	uint64_t bytes = 0;
 	int c = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->runs = DEFAULT_RUNS;
 	o->warmup = DEFAULT_WARMUP;
+	o->threads = 1;
 	for (int c = 0; c < N_CFG; c++)
 		o->want[c] = true;
 	*rc = 2;
@@ -1249,16 +1250,9 @@ static bool parse_args(int argc, char **argv, bench_opts *o, int *rc)
 			}
 			break;
 		case 'T':
-			if (!parse_u32(optarg, 1, 1024, &threads)) {
-				fprintf(stderr, "cdl bench: --threads %s: want a count >= 1\n",
-					optarg);
-				return false;
-			}
-			if (threads != 1) {
-				fprintf(stderr,
-					"cdl bench: --threads %u: only 1 is supported so far (the "
-					"engine and the host TEE run one thread per inference)\n",
-					threads);
+			if (!parse_u32(optarg, 1, CDL_THREAD_POOL_MAX, &o->threads)) {
+				fprintf(stderr, "cdl bench: --threads %s: want 1..%d\n", optarg,
+					CDL_THREAD_POOL_MAX);
 				return false;
 			}
 			break;

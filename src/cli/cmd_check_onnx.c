@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cli_tee.h"
+#include "cli_util.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "provider/provider.h"
@@ -46,13 +47,6 @@ typedef struct data_set {
 	uint32_t n_outputs;
 } data_set;
 
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -66,41 +60,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-cdl_status cdl_read_file(const char *path, uint8_t **buf, size_t *len, char *msg, size_t msg_size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	long size;
-
-	*buf = NULL;
-	*len = 0;
-	if (!f) {
-		snprintf(msg, msg_size, "cannot open %s: %s", path, strerror(errno));
-		return CDL_ERR_IO;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		snprintf(msg, msg_size, "cannot read %s: %s", path, strerror(errno));
-		fclose(f);
-		return CDL_ERR_IO;
-	}
-	data = malloc((size_t)size + 1);
-	if (!data) {
-		fclose(f);
-		snprintf(msg, msg_size, "cannot read %s: out of memory for %ld bytes", path, size);
-		return CDL_ERR_OUT_OF_MEMORY;
-	}
-	if (size && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(msg, msg_size, "cannot read %s: short read", path);
-		free(data);
-		fclose(f);
-		return CDL_ERR_IO;
-	}
-	fclose(f);
-	*buf = data;
-	*len = (size_t)size;
-	return CDL_OK;
 }
 
 cdl_status cdl_read_tensor_pb(const char *path, cdl_host_tensor *out, char *msg, size_t msg_size)
@@ -151,7 +110,7 @@ static cdl_status load_set(const char *dir, data_set *s, char *msg, size_t msg_s
 	memset(s, 0, sizeof(*s));
 	for (uint32_t k = 0; k < MAX_IO; k++) {
 		if (snprintf(path, sizeof(path), "%s/input_%u.pb", dir, k) >= (int)sizeof(path) ||
-		    !is_file(path))
+		    !cdl_cli_is_file(path))
 			break;
 		status = cdl_read_tensor_pb(path, &s->inputs[k], msg, msg_size);
 		if (status)
@@ -160,7 +119,7 @@ static cdl_status load_set(const char *dir, data_set *s, char *msg, size_t msg_s
 	}
 	for (uint32_t k = 0; k < MAX_IO; k++) {
 		if (snprintf(path, sizeof(path), "%s/output_%u.pb", dir, k) >= (int)sizeof(path) ||
-		    !is_file(path))
+		    !cdl_cli_is_file(path))
 			break;
 		status = cdl_read_tensor_pb(path, &s->outputs[k], msg, msg_size);
 		if (status)
@@ -574,7 +533,7 @@ int cdl_cmd_check_onnx(int argc, char **argv)
 		const char *dir = argv[i];
 
 		snprintf(path, sizeof(path), "%s/model.onnx", dir);
-		if (is_file(path)) {
+		if (cdl_cli_is_file(path)) {
 			check_result r = run_case(dir, dir, &o);
 
 			passed += r == RESULT_PASS;
@@ -599,7 +558,7 @@ int cdl_cmd_check_onnx(int argc, char **argv)
 				if (e->d_name[0] == '.')
 					continue;
 				snprintf(sub, sizeof(sub), "%s/%s/model.onnx", dir, e->d_name);
-				if (!is_file(sub))
+				if (!cdl_cli_is_file(sub))
 					continue;
 				if (n == cap) {
 					char **grown;

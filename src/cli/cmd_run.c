@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_tee.h"
+#include "cli_util.h"
 
 #define MAX_FILES 4096
 #define DEFAULT_TOP 5
@@ -109,34 +110,6 @@ static const char *bytes_str(double n, char *buf, size_t size)
 	return buf;
 }
 
-static const char *shape_str(uint32_t rank, const int64_t *dims, char *buf, size_t size)
-{
-	size_t used = (size_t)snprintf(buf, size, "[");
-
-	for (uint32_t i = 0; i < rank && used < size; i++)
-		used +=
-		    (size_t)snprintf(buf + used, size - used, "%s%" PRId64, i ? "," : "", dims[i]);
-	if (used < size)
-		snprintf(buf + used, size - used, "]");
-	return buf;
-}
-
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* ------------------------------------------------------------ inputs */
 
 static size_t numel_of(uint32_t rank, const int64_t *dims)
@@ -195,8 +168,9 @@ static cdl_status items_in(const cdl_file_tensor *t, const cdl_tensor_info *in, 
 		}
 	}
 	snprintf(msg, msg_size, "%s is %s %s, input '%s' takes %s %s (or a batch [N,...] of them)",
-		 path, cdl_type_name(t->dtype), shape_str(t->rank, t->dims, s1, sizeof(s1)),
-		 in->name, cdl_type_name(in->dtype), shape_str(in->rank, in->dims, s2, sizeof(s2)));
+		 path, cdl_type_name(t->dtype), cdl_cli_shape_str(t->rank, t->dims, s1, sizeof(s1)),
+		 in->name, cdl_type_name(in->dtype),
+		 cdl_cli_shape_str(in->rank, in->dims, s2, sizeof(s2)));
 	return CDL_ERR_INVALID_ARGUMENT;
 }
 
@@ -542,9 +516,9 @@ static void print_stats_text(const cdl_stats *s)
 	       bytes_str((double)s->resident_bytes, b, sizeof(b)),
 	       bytes_str((double)s->arena_bytes, c, sizeof(c)), s->tiled_layers,
 	       bytes_str((double)s->package_bytes, e, sizeof(e)));
-	printf("       per inference: %s decrypted, %.4g world switches, %.4f ms\n",
+	printf("       per inference: %s decrypted, %.4g world switches, %.4f ms, %u thread%s\n",
 	       bytes_str(s->decrypted_per_inference, d, sizeof(d)), s->world_switches_per_inference,
-	       s->call_time_us_per_inference / 1e3);
+	       s->call_time_us_per_inference / 1e3, s->workers, s->workers == 1 ? "" : "s");
 	/* the TA's clock (TEE_GetSystemTime) counts whole milliseconds */
 	printf(
 	    "       last run: batch %u, %u world switch%s, %s decrypted, %.3f ms (%.0f ms by the "
@@ -564,12 +538,13 @@ static void print_stats_json(const cdl_stats *s)
 	       ",\"tiled_layers\":%u,\"package_bytes\":%" PRIu64 ",\"decrypted_per_inference\":%.1f"
 	       ",\"world_switches_per_inference\":%.6g,\"ta_clock_ms_last_run\":%.6g"
 	       ",\"ms_per_inference\":%.6g,\"world_switches_last_run\":%u"
-	       ",\"decrypted_last_run\":%" PRIu64 ",\"load_ms\":%.3f",
+	       ",\"decrypted_last_run\":%" PRIu64 ",\"load_ms\":%.3f,\"workers\":%u",
 	       cdl_mode_str(s->mode), s->secure_budget, s->secure_peak, s->model_secure_bytes,
 	       s->weight_bytes, s->resident_bytes, s->arena_bytes, s->tiled_layers,
 	       s->package_bytes, s->decrypted_per_inference, s->world_switches_per_inference,
 	       s->tee_time_us_last_run / 1e3, s->call_time_us_per_inference / 1e3,
-	       s->world_switches_last_run, s->decrypted_last_run, s->load_time_us / 1e3);
+	       s->world_switches_last_run, s->decrypted_last_run, s->load_time_us / 1e3,
+	       s->workers);
 	if (s->queries_left != UINT64_MAX)
 		printf(",\"queries_left\":%" PRIu64, s->queries_left);
 	printf("}");
@@ -620,7 +595,7 @@ static int report(const run_opts *o, const cdl_model_info *info, const batch *b,
 		return 1;
 	if (o->json) {
 		printf("{\"model\":");
-		json_string(stdout, o->model);
+		cdl_cli_json_string(stdout, o->model);
 		printf(",\"policy\":\"%s\",\"batch\":%u,\"results\":[",
 		       policy_name(info->output_mode), b->n);
 	}
@@ -634,20 +609,20 @@ static int report(const run_opts *o, const cdl_model_info *info, const batch *b,
 			continue;
 		if (o->json) {
 			printf("%s{\"input\":", i ? "," : "");
-			json_string(stdout, b->item_names[i]);
+			cdl_cli_json_string(stdout, b->item_names[i]);
 			if (n == 0) {
 				printf("}");
 				continue;
 			}
 			printf(",\"class\":%u,\"label\":", picks[0].index);
-			json_string(stdout, label_of(l, picks[0].index, buf, sizeof(buf)));
+			cdl_cli_json_string(stdout, label_of(l, picks[0].index, buf, sizeof(buf)));
 			if (scores) {
 				printf(",\"top\":[");
 				for (uint32_t j = 0; j < n; j++) {
 					printf("%s{\"class\":%u,\"label\":", j ? "," : "",
 					       picks[j].index);
-					json_string(stdout,
-						    label_of(l, picks[j].index, buf, sizeof(buf)));
+					cdl_cli_json_string(
+					    stdout, label_of(l, picks[j].index, buf, sizeof(buf)));
 					printf(",\"score\":%.7g}", picks[j].score);
 				}
 				printf("]");

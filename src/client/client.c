@@ -1193,6 +1193,7 @@ cdl_status cdl_model_stats(cdl_model *m, cdl_stats *stats)
 	stats->weight_bytes = ts.weight_bytes;
 	stats->resident_bytes = ts.resident_bytes;
 	stats->tiled_layers = ts.tiled_layers;
+	stats->workers = ts.workers;
 	stats->package_bytes = m->info.package_size;
 	stats->queries_left = ts.queries_left;
 	stats->runs = ts.runs;

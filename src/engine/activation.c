@@ -107,11 +107,20 @@ void cdl_act_apply(const cdl_act *act, float *x, size_t n)
 		}
 		break;
 	case CDL_ACT_HARD_SWISH:
-		for (i = 0; i < n; i++) {
-			float v = x[i] * (1.0f / 6.0f) + 0.5f;
+		/* the gate first, then the product, a tile at a time: in one loop
+		 * the compiler folds x * 1 and x * 0 into branches and does not
+		 * vectorize it; this way both loops vectorize (same results) */
+		for (size_t i0 = 0; i0 < n; i0 += 64) {
+			float gate[64];
+			const size_t m = n - i0 < 64 ? n - i0 : 64;
 
-			v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-			x[i] = x[i] * v;
+			for (i = 0; i < m; i++) {
+				float v = x[i0 + i] * (1.0f / 6.0f) + 0.5f;
+
+				gate[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+			}
+			for (i = 0; i < m; i++)
+				x[i0 + i] = x[i0 + i] * gate[i];
 		}
 		break;
 	case CDL_ACT_TANH:

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cdl/status.h"
+#include "op.h"
 #include "plan.h"
 #include "tensor.h"
 
@@ -124,6 +125,12 @@ typedef struct cdl_engine_options {
 	 * constants (no fetch, or all of them resident) the items of a batch run
 	 * one after another in the one arena: nothing more is reserved. */
 	uint32_t max_batch;
+	/* Worker threads the ops may use (NULL, or workers <= 1: none). Each
+	 * worker gets a workspace of its own, so memory_needed_ex grows by
+	 * (workers - 1) x the workspace rounded up to 64 bytes. Outputs are
+	 * bit-identical whatever the workers. Must stay valid for the engine's
+	 * life. */
+	const cdl_parallel *parallel;
 } cdl_engine_options;
 
 typedef struct cdl_engine_stats {
@@ -141,6 +148,8 @@ typedef struct cdl_engine_stats {
 	uint32_t max_batch;           /* the most items cdl_engine_run_batch takes (>= 1) */
 	uint32_t batch_arenas;        /* activation arenas reserved (1, or max_batch when
 				       * something is streamed); arena_bytes is one of them */
+	uint32_t workers;             /* threads the ops may use (>= 1); workspace_bytes
+				       * is one worker's */
 } cdl_engine_stats;
 
 /*

@@ -65,6 +65,45 @@ typedef struct cdl_node {
 	const cdl_attr *attrs;
 } cdl_node;
 
+/*
+ * Parallel execution, optional. The engine has no threads of its own (DESIGN
+ * §3: the TA may have none); whoever runs it may lend it some. run() calls
+ * fn(arg, task, worker) once for every task < n_tasks, on any of `workers`
+ * threads at once (worker < workers names the thread: per-worker scratch),
+ * and returns when every call has. The caller's thread takes part.
+ * Ops split work so that every output element is computed by exactly the
+ * code and in the order one thread would use: results are bit-identical
+ * whatever the number of workers.
+ */
+typedef void (*cdl_task_fn)(void *arg, uint32_t task, uint32_t worker);
+
+typedef struct cdl_parallel {
+	void (*run)(void *pool, cdl_task_fn fn, void *arg, uint32_t n_tasks);
+	void *pool;
+	uint32_t workers; /* >= 1 */
+	/* Least multiply-adds worth a task of their own (0: CDL_PAR_MIN_WORK);
+	 * tests set 1 to split even the smallest jobs. */
+	size_t min_work;
+} cdl_parallel;
+
+/* Below this many multiply-adds, handing a task to another thread costs more
+ * than it saves (a wake-up is ~1 us; 64 K FMAs are ~5-20 us). */
+#define CDL_PAR_MIN_WORK ((size_t)64 * 1024)
+
+/* Tasks worth splitting `work` multiply-adds into: at most the workers and
+ * max_tasks, at least 1. */
+static inline uint32_t cdl_par_tasks(const cdl_parallel *par, size_t work, size_t max_tasks)
+{
+	const size_t min = par && par->min_work ? par->min_work : CDL_PAR_MIN_WORK;
+	size_t t = par && par->workers > 1 ? par->workers : 1;
+
+	if (work / min < t)
+		t = work / min;
+	if (max_tasks < t)
+		t = max_tasks;
+	return t ? (uint32_t)t : 1u;
+}
+
 typedef struct cdl_op_ctx {
 	const cdl_node *node;
 	uint32_t n_inputs, n_outputs;
@@ -83,6 +122,11 @@ typedef struct cdl_op_ctx {
 	 * a 64-byte-aligned buffer of that size here. */
 	size_t workspace_size;
 	void *workspace;
+	/* Worker threads execute may use (NULL: one), see cdl_op_parallel. Worker
+	 * w has its own workspace_size bytes at workspace + w * workspace_stride
+	 * (worker 0's is workspace). */
+	const cdl_parallel *par;
+	size_t workspace_stride;
 	/* Where infer/execute explain a failure (cdl_op_fail). May be NULL. */
 	char *msg;
 	size_t msg_size;
@@ -98,6 +142,24 @@ typedef struct cdl_op_def {
 const cdl_op_def *cdl_op_find(const char *op_type);
 /* Calls fn for every registered op (for docs and coverage reports). */
 void cdl_op_foreach(void (*fn)(const cdl_op_def *def, void *arg), void *arg);
+
+/*
+ * Runs fn(arg, task, worker) for task < n_tasks on ctx's workers, or one
+ * after another on this thread (worker 0) when it has none or n_tasks <= 1.
+ */
+void cdl_op_parallel(const cdl_op_ctx *ctx, cdl_task_fn fn, void *arg, uint32_t n_tasks);
+
+/* Worker w's workspace (see cdl_op_ctx.par). */
+static inline void *cdl_op_workspace(const cdl_op_ctx *ctx, uint32_t worker)
+{
+	return (char *)ctx->workspace + (size_t)worker * ctx->workspace_stride;
+}
+
+/* How many workers execute may use (>= 1). */
+static inline uint32_t cdl_op_workers(const cdl_op_ctx *ctx)
+{
+	return ctx->par && ctx->par->workers > 1 ? ctx->par->workers : 1;
+}
 
 /* --- attribute access (attr.c) ------------------------------------------ */
 

@@ -3,6 +3,16 @@
 
 #include "op.h"
 
+void cdl_op_parallel(const cdl_op_ctx *ctx, cdl_task_fn fn, void *arg, uint32_t n_tasks)
+{
+	if (n_tasks > 1 && cdl_op_workers(ctx) > 1) {
+		ctx->par->run(ctx->par->pool, fn, arg, n_tasks);
+		return;
+	}
+	for (uint32_t t = 0; t < n_tasks; t++)
+		fn(arg, t, 0);
+}
+
 bool cdl_axis_normalize(int64_t axis, uint32_t rank, uint32_t *out)
 {
 	if (axis < 0)

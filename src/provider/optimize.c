@@ -50,6 +50,11 @@ cdl_status cdl_optimize(cdl_graph *g, char *msg, size_t msg_size)
 	status = cdl_pass_fold_batchnorm(g, msg, msg_size);
 	if (status)
 		return status;
+	/* Mul(x, HardSigmoid(x)) -> HardSwish(x), which fuse_activations then
+	 * folds into the producer of x. */
+	status = cdl_pass_fuse_hardswish(g, msg, msg_size);
+	if (status)
+		return status;
 	status = cdl_pass_fuse_activations(g, msg, msg_size);
 	if (status)
 		return status;

@@ -41,8 +41,8 @@ cdl_status cdl_onnx_check_nesting(const uint8_t *buf, size_t len, char *msg, siz
 /*
  * Runs every pass in order: shape inference, constant folding (incl. If with
  * constant condition), Identity/Dropout removal, BatchNorm folding into
- * Conv/Gemm, activation fusion, dead-node removal. CDL_ERR_UNSUPPORTED names
- * the first op (or attribute) the engine cannot run.
+ * Conv/Gemm, HardSwish recognition, activation fusion, dead-node removal.
+ * CDL_ERR_UNSUPPORTED names the first op (or attribute) the engine cannot run.
  */
 cdl_status cdl_optimize(cdl_graph *g, char *msg, size_t msg_size);
 
@@ -52,6 +52,8 @@ cdl_status cdl_pass_fold_constants(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_remove_identity(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_fold_batchnorm(cdl_graph *g, char *msg, size_t msg_size);
 cdl_status cdl_pass_fuse_activations(cdl_graph *g, char *msg, size_t msg_size);
+/* Mul(x, HardSigmoid(x; 1/6, 0.5)) -> HardSwish(x); runs before fuse_activations. */
+cdl_status cdl_pass_fuse_hardswish(cdl_graph *g, char *msg, size_t msg_size);
 /* MatMul / Gemm with a constant [K,N] B -> Gemm transB=1 (tileable when streamed). */
 cdl_status cdl_pass_canonicalize(cdl_graph *g, char *msg, size_t msg_size);
 

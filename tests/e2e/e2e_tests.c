@@ -34,16 +34,7 @@
 #include "format/keys.h"
 #include "format/package.h"
 #include "provider/provider.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test_harness.h"
 
 /* A status check that prints the library's message when it fails. */
 #define CHECK_STATUS(expr, want)                                                                   \
@@ -57,10 +48,7 @@ static int failures;
 		}                                                                                  \
 	} while (0)
 
-#define SKIP 77
-
 static char state_dir[4096];
-static const char *src_dir;
 
 static double now_ms(void)
 {
@@ -70,110 +58,17 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* npy.c reads files through the CLI's helper; this is the same thing. */
-cdl_status cdl_read_file(const char *path, uint8_t **buf, size_t *len, char *msg, size_t msg_size)
-{
-	FILE *f = fopen(path, "rb");
-	long size = 0;
-
-	*buf = NULL;
-	*len = 0;
-	if (!f) {
-		snprintf(msg, msg_size, "cannot open %s: %s", path, strerror(errno));
-		return CDL_ERR_IO;
-	}
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	*buf = malloc((size_t)size + 1);
-	if (!*buf || fread(*buf, 1, (size_t)size, f) != (size_t)size) {
-		fclose(f);
-		free(*buf);
-		*buf = NULL;
-		snprintf(msg, msg_size, "cannot read %s", path);
-		return CDL_ERR_IO;
-	}
-	fclose(f);
-	*len = (size_t)size;
-	return CDL_OK;
-}
-
 /* A fresh state directory for this test (a fresh device), as CDL_TEE_DIR. */
 static void new_state_dir(void)
 {
-	const char *base = getenv("E2E_TMP");
-
-	mkdir(base ? base : "/tmp", 0755);
-	snprintf(state_dir, sizeof(state_dir), "%s/state-XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(state_dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	test_mkdtemp("E2E_TMP", "state", state_dir, sizeof(state_dir));
 	setenv("CDL_TEE_DIR", state_dir, 1);
 }
 
 /* ------------------------------------------------------ plans, packages */
 
-typedef struct plan {
-	uint8_t *bytes;
-	size_t len;
-	uint8_t *aligned; /* the plan, CDL_PLAN_ALIGN-aligned, for the engine */
-	uint8_t *mem;
-	size_t mem_size;
-	cdl_arena arena;
-	const cdl_plan *plan;
-	cdl_engine *engine;
-} plan;
-
-static size_t round_up(size_t n)
-{
-	return (n + CDL_PLAN_ALIGN - 1) / CDL_PLAN_ALIGN * CDL_PLAN_ALIGN;
-}
-
-/* Compiles an ONNX model and binds it to the plain engine (the baseline). */
-static int plan_compile(plan *p, const char *onnx)
-{
-	char msg[1024] = "";
-	size_t need = 0;
-
-	memset(p, 0, sizeof(*p));
-	if (cdl_compile_onnx_file(onnx, NULL, 0, &p->bytes, &p->len, msg, sizeof(msg)) != CDL_OK) {
-		fprintf(stderr, "compile %s: %s\n", onnx, msg);
-		return -1;
-	}
-	p->aligned = aligned_alloc(CDL_PLAN_ALIGN, round_up(p->len));
-	memcpy(p->aligned, p->bytes, p->len);
-	p->mem_size = round_up(p->len + (4u << 20));
-	for (int attempt = 0; attempt < 2; attempt++) {
-		p->mem = aligned_alloc(CDL_PLAN_ALIGN, p->mem_size);
-		cdl_arena_init(&p->arena, p->mem, p->mem_size);
-		if (cdl_plan_parse(p->aligned, p->len, &p->arena, &p->plan, msg, sizeof(msg)) ||
-		    cdl_engine_memory_needed(p->plan, &need, msg, sizeof(msg))) {
-			fprintf(stderr, "plan: %s\n", msg);
-			return -1;
-		}
-		if (p->arena.used + need + CDL_PLAN_ALIGN <= p->mem_size)
-			break;
-		free(p->mem);
-		p->mem_size = round_up(p->arena.used + need + CDL_PLAN_ALIGN);
-	}
-	if (cdl_engine_create(p->plan, &p->arena, &p->engine, msg, sizeof(msg))) {
-		fprintf(stderr, "engine: %s\n", msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void plan_free(plan *p)
-{
-	free(p->bytes);
-	free(p->aligned);
-	free(p->mem);
-	memset(p, 0, sizeof(*p));
-}
-
 /* The plain engine on one item of the model's single input/output. */
-static int plain_run(plan *p, const void *in, void *out)
+static int plain_run(test_plan *p, const void *in, void *out)
 {
 	const cdl_plan_tensor *ti = &p->plan->tensors[p->plan->inputs[0]];
 	const cdl_plan_tensor *to = &p->plan->tensors[p->plan->outputs[0]];
@@ -204,7 +99,7 @@ static const cdl_pkg_preproc digits_preproc = {
  * Packs p for the device whose point is given, in 4 KiB blocks: the digits
  * plan spans several, so streaming has blocks to decrypt per run.
  */
-static uint8_t *pack_for(plan *p, const uint8_t point[CDL_DEVICE_POINT_LEN],
+static uint8_t *pack_for(test_plan *p, const uint8_t point[CDL_DEVICE_POINT_LEN],
 			 const cdl_pkg_policy *policy, size_t *len)
 {
 	uint8_t *pkg = NULL;
@@ -218,7 +113,8 @@ static uint8_t *pack_for(plan *p, const uint8_t point[CDL_DEVICE_POINT_LEN],
 	return pkg;
 }
 
-static uint8_t *pack_for_ctx(cdl_context *ctx, plan *p, const cdl_pkg_policy *policy, size_t *len)
+static uint8_t *pack_for_ctx(cdl_context *ctx, test_plan *p, const cdl_pkg_policy *policy,
+			     size_t *len)
 {
 	uint8_t point[CDL_DEVICE_POINT_LEN];
 
@@ -327,7 +223,7 @@ static int test_device_key(void)
 static int test_run(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	digits d;
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
@@ -340,7 +236,7 @@ static int test_run(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx) || digits_load(&d))
+	if (test_plan_compile(&p, onnx, true) || digits_load(&d))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
 	pkg = pack_for_ctx(ctx, &p, NULL, &pkg_len);
@@ -429,7 +325,7 @@ static int test_run(void)
 	free(tee);
 	free(d.images);
 	free(d.labels);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -438,7 +334,7 @@ static int test_modes(void)
 {
 	static const cdl_mode modes[] = {CDL_MODE_RESIDENT, CDL_MODE_STREAM, CDL_MODE_AUTO};
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	digits d;
 	cdl_context *ctx = NULL;
 	uint8_t *pkg = NULL;
@@ -447,7 +343,7 @@ static int test_modes(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx) || digits_load(&d))
+	if (test_plan_compile(&p, onnx, true) || digits_load(&d))
 		return 1;
 	for (uint32_t i = 0; i < 40; i++)
 		CHECK(plain_run(&p, d.images + (size_t)i * 64, ref + (size_t)i * 10) == 0);
@@ -492,7 +388,7 @@ static int test_modes(void)
 	free(pkg);
 	free(d.images);
 	free(d.labels);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -500,14 +396,14 @@ static int test_modes(void)
 static int test_policy(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	digits d;
 	cdl_context *ctx = NULL;
 	float ref[8 * 10];
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx) || digits_load(&d))
+	if (test_plan_compile(&p, onnx, true) || digits_load(&d))
 		return 1;
 	for (uint32_t i = 0; i < 8; i++)
 		CHECK(plain_run(&p, d.images + (size_t)i * 64, ref + (size_t)i * 10) == 0);
@@ -555,7 +451,7 @@ static int test_policy(void)
 	cdl_context_delete(ctx);
 	free(d.images);
 	free(d.labels);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -563,7 +459,7 @@ static int test_policy(void)
 static int test_bad_args(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
 	uint8_t *pkg = NULL;
@@ -579,7 +475,7 @@ static int test_bad_args(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx))
+	if (test_plan_compile(&p, onnx, true))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, NULL), CDL_ERR_INVALID_ARGUMENT);
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
@@ -673,7 +569,7 @@ static int test_bad_args(void)
 	CHECK_STATUS(cdl_model_get_info(m, &info), CDL_OK); /* the public info stays */
 	cdl_model_delete(m);
 	free(pkg);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -686,7 +582,7 @@ static void flip(uint8_t *pkg, size_t off)
 static int test_bad_packages(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
 	uint8_t *pkg = NULL, *other = NULL, *copy = NULL;
@@ -700,7 +596,7 @@ static int test_bad_packages(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx))
+	if (test_plan_compile(&p, onnx, true))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
 	pkg = pack_for_ctx(ctx, &p, NULL, &len);
@@ -786,7 +682,7 @@ static int test_bad_packages(void)
 	free(copy);
 	free(other);
 	free(pkg);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -794,7 +690,7 @@ static int test_bad_packages(void)
 static int test_budget(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
 	cdl_pkg_policy pol = {.max_queries = 5};
@@ -808,7 +704,7 @@ static int test_budget(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx))
+	if (test_plan_compile(&p, onnx, true))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
 	pkg = pack_for_ctx(ctx, &p, &pol, &len);
@@ -866,7 +762,7 @@ static int test_budget(void)
 	}
 	cdl_context_delete(ctx);
 	free(pkg);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -875,7 +771,7 @@ static int test_heap_full(void)
 {
 	enum { MAX_MODELS = 512 };
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	cdl_context *ctx = NULL;
 	cdl_model **models = calloc(MAX_MODELS, sizeof(*models));
 	uint8_t *pkg = NULL;
@@ -888,7 +784,7 @@ static int test_heap_full(void)
 	new_state_dir();
 	setenv("CDL_TEE_HEAP", "4M", 1);
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx) || plain_run(&p, img, ref))
+	if (test_plan_compile(&p, onnx, true) || plain_run(&p, img, ref))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
 	pkg = pack_for_ctx(ctx, &p, NULL, &len);
@@ -940,7 +836,7 @@ static int test_heap_full(void)
 	unsetenv("CDL_TEE_HEAP");
 	free(models);
 	free(pkg);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -970,7 +866,7 @@ static void *busy_thread(void *arg)
 static int test_kill_midrun(void)
 {
 	char onnx[4096];
-	plan p;
+	test_plan p;
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
 	uint8_t *pkg = NULL;
@@ -984,7 +880,7 @@ static int test_kill_midrun(void)
 
 	new_state_dir();
 	digits_path(onnx, sizeof(onnx));
-	if (plan_compile(&p, onnx) || plain_run(&p, img, ref))
+	if (test_plan_compile(&p, onnx, true) || plain_run(&p, img, ref))
 		return 1;
 	CHECK_STATUS(cdl_context_create(NULL, &ctx), CDL_OK);
 	pkg = pack_for_ctx(ctx, &p, NULL, &len);
@@ -1034,7 +930,7 @@ static int test_kill_midrun(void)
 	free((void *)b.in);
 	free(b.out);
 	free(pkg);
-	plan_free(&p);
+	test_plan_free(&p);
 	return 0;
 }
 
@@ -1150,10 +1046,7 @@ static int test_npy(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const test_case tests[] = {
     {"device_key", test_device_key},
     {"run", test_run},
     {"modes", test_modes},
@@ -1169,26 +1062,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	src_dir = getenv("CDL_SOURCE_DIR") ? getenv("CDL_SOURCE_DIR") : ".";
-	signal(SIGPIPE, SIG_IGN);
-	if (argc != 2) {
-		fprintf(stderr, "usage: e2e_tests NAME\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name) == 0) {
-			int rc = tests[i].fn();
-
-			if (rc == SKIP)
-				return SKIP;
-			if (rc || failures) {
-				fprintf(stderr, "%s: FAILED (%d checks)\n", argv[1], failures);
-				return 1;
-			}
-			fprintf(stderr, "%s: ok\n", argv[1]);
-			return 0;
-		}
-	}
-	fprintf(stderr, "e2e_tests: no test '%s'\n", argv[1]);
-	return 2;
+	return test_main(argc, argv, "e2e_tests", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -9,6 +9,8 @@
 #   models_confidential      the generated real networks (models/cache), the same
 #   libcdl_installed         cmake --install, then an app built with pkg-config cdl runs a package
 #   resnet18_4m              CDL_TEE_HEAP=4M: resnet18 streams correctly; resident says what it needs
+#   threads_confidential     CDL_TEE_THREADS=3: the TA's inferences on 3 threads, bit-identical
+#                            to the plain engine's one thread, resident and streamed
 set -uo pipefail
 name=$1 cdl=$2 src=$3 tmp=$4
 mkdir -p "$tmp"
@@ -258,6 +260,35 @@ libcdl_installed)
     die "libcdl.so exports more than cdl_*: $(nm -D --defined-only "$prefix/lib/libcdl.so" | awk '{print $3}' | grep -v '^cdl_' | head)"
   fi
   nm -D --defined-only "$prefix/lib/libcdl.so" | grep -q " T cdl_model_run$" || die "cdl_model_run not exported"
+  ;;
+threads_confidential)
+  cases=("$digits")
+  for n in squeezenet1_1 mobilenet_v3_small shufflenet_v2_x1_0 compat; do
+    [ -d "$src/models/cache/$n" ] && cases+=("$src/models/cache/$n")
+  done
+  [ ${#cases[@]} -gt 1 ] || { echo "no generated models"; exit 77; }
+  "$cdl" check-onnx "${cases[@]}" >"$work/plain.txt"
+  for mode in resident stream; do
+    CDL_TEE_THREADS=3 "$cdl" check-onnx --confidential --identical --mode $mode "${cases[@]}" \
+      >"$work/conf-$mode.txt"
+    cat "$work/conf-$mode.txt"
+    same_passes "$work/plain.txt" "$work/conf-$mode.txt"
+  done
+  # the TA really ran on 3 threads (and says so); an impossible count is refused
+  setup_keys
+  pack_digits "$work/d.cdlm"
+  CDL_TEE_THREADS=3 "$cdl" run "$work/d.cdlm" --input "$digits/test_images.npy" \
+    --expect "$digits/test_labels.npy" --json >"$work/t.json" || die "run with 3 threads"
+  python3 - "$work/t.json" <<'EOF' || die "3 threads: --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["correct"] == 358, d["correct"]
+assert d["stats"]["workers"] == 3, d["stats"]["workers"]
+print("3 threads ok:", d["ms_per_inference"], "ms/inference")
+EOF
+  out=$(CDL_TEE_THREADS=0 "$cdl" run "$work/d.cdlm" --input "$digits/test_images.npy" 2>&1) &&
+    die "CDL_TEE_THREADS=0 accepted"
+  echo "CDL_TEE_THREADS=0: $out"
   ;;
 resnet18_4m)
   net=$src/models/cache/resnet18

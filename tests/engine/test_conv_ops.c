@@ -146,6 +146,58 @@ static void attr_str(op_run *r, const char *name, const char *s)
 	a->v.s = s;
 }
 
+/*
+ * A stand-in for a thread pool: runs the tasks one after another, last first,
+ * each as a different worker than the serial order would pick -- any task
+ * order and worker assignment must give the same bits.
+ */
+#define PAR_WORKERS 3
+
+static void fake_par_run(void *pool, cdl_task_fn fn, void *arg, uint32_t n_tasks)
+{
+	(void)pool;
+	for (uint32_t t = n_tasks; t-- > 0;)
+		fn(arg, t, (PAR_WORKERS - 1) - t % PAR_WORKERS);
+}
+
+static const cdl_parallel fake_par = {fake_par_run, NULL, PAR_WORKERS, 1};
+
+/*
+ * Runs the op again split over PAR_WORKERS workers with the smallest tasks
+ * allowed (each worker's workspace NaN-filled, the output too): the output
+ * must be bit-identical to the serial run's.
+ */
+static void check_parallel(const cdl_op_def *def, cdl_op_ctx *ctx, op_run *r, size_t bytes)
+{
+	const size_t stride = (r->ws_size + 63) / 64 * 64;
+	float *serial = malloc(bytes);
+	void *ws = NULL;
+	float *out = r->out.data;
+	cdl_op_ctx c = *ctx;
+	cdl_status st = CDL_OK;
+
+	memcpy(serial, out, bytes);
+	if (r->ws_size) {
+		if (posix_memalign(&ws, 64, stride * PAR_WORKERS) != 0)
+			abort();
+		for (size_t i = 0; i < stride * PAR_WORKERS / sizeof(float); i++)
+			((float *)ws)[i] = NAN;
+	}
+	for (size_t i = 0; i < bytes / sizeof(float); i++)
+		out[i] = NAN;
+	c.par = &fake_par;
+	c.workspace = ws;
+	c.workspace_stride = stride;
+	st = def->execute(&c);
+	CHECK(st == CDL_OK, "%s split over %d workers: status %d", r->op_type, PAR_WORKERS, st);
+	CHECK(memcmp(serial, out, bytes) == 0,
+	      "%s split over %d workers: output differs from one worker's", r->op_type,
+	      PAR_WORKERS);
+	memcpy(out, serial, bytes);
+	free(serial);
+	free(ws);
+}
+
 static cdl_status run_op(op_run *r, bool execute)
 {
 	const cdl_op_def *def = cdl_op_find(r->op_type);
@@ -212,6 +264,8 @@ static cdl_status run_op(op_run *r, bool execute)
 	}
 	ctx.workspace = r->ws;
 	st = def->execute(&ctx);
+	if (st == CDL_OK && bytes)
+		check_parallel(def, &ctx, r, bytes);
 	return st;
 }
 

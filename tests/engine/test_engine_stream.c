@@ -19,95 +19,17 @@
  *                                      at many buffers / budgets, timings
  *   test_engine_stream memory DIR...   the peak-memory table (no inference)
  */
-#include <time.h>
-
 #include "engine/kernels/gemm.h"
 #include "engine/ops/pool.h"
-#include "test_plan_util.h"
+
+#define TEST_RNG_SEED 0x2545f4914f6cdd1dull
+#include "test_stream_util.h"
 
 #define MIB ((size_t)1 << 20)
 /* What the TA keeps besides the engine and the parsed tables: its 64 KiB package block. */
 #define TA_BLOCK ((size_t)64 << 10)
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* --- the fetch callback ----------------------------------------------------- */
-
-typedef struct fetcher {
-	const uint8_t *weights;
-	uint64_t size;
-	uint64_t bytes, calls;
-	int64_t fail_at; /* call index that fails, or -1 */
-	cdl_status fail_with;
-	int out_of_range;
-	uint64_t last_end; /* for the increasing-order check inside a node */
-} fetcher;
-
-static cdl_status fetch_cb(void *arg, uint64_t off, uint64_t size, void *dst)
-{
-	fetcher *f = arg;
-
-	if (off > f->size || size > f->size - off) {
-		f->out_of_range = 1;
-		return CDL_ERR_MALFORMED;
-	}
-	if (f->fail_at >= 0 && (int64_t)f->calls == f->fail_at) {
-		f->calls++;
-		return f->fail_with;
-	}
-	memcpy(dst, f->weights + off, size);
-	f->bytes += size;
-	f->calls++;
-	return CDL_OK;
-}
-
-static void fetcher_init(fetcher *f, const uint8_t *plan, size_t len)
-{
-	memset(f, 0, sizeof(*f));
-	/* weights section: {offset, size} at 72 + 16 * 6 */
-	f->weights = plan + rd64(plan + 72 + 16 * 6);
-	f->size = rd64(plan + 80 + 16 * 6);
-	CHECK(rd64(plan + 72 + 16 * 6) + f->size <= len);
-	f->fail_at = -1;
-}
-
 /* --- a plan loaded the way the TA does it ---------------------------------------- */
-
-typedef struct streamed {
-	uint8_t *prefix; /* exactly the tables */
-	size_t tables_size;
-	void *pmem;
-	cdl_arena pa;
-	const cdl_plan *plan;
-	size_t tables_bytes; /* the parsed tables in the arena */
-	void *emem;
-	cdl_arena ea;
-	cdl_engine *e;
-	size_t need;
-	fetcher f;
-} streamed;
-
-static void unload(streamed *s)
-{
-	free(s->prefix);
-	free(s->pmem);
-	free(s->emem);
-	memset(s, 0, sizeof(*s));
-}
 
 /* Parses the tables of plan, creates a fetch-mode engine with opts in exactly what it needs. */
 static cdl_status load_streamed(const uint8_t *plan, size_t len, const cdl_engine_options *opts,
@@ -168,25 +90,6 @@ static void model_free(model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n = 0;
-
-	if (!f)
-		return NULL;
-	CHECK(fseek(f, 0, SEEK_END) == 0);
-	n = ftell(f);
-	CHECK(n >= 0 && fseek(f, 0, SEEK_SET) == 0);
-	buf = malloc((size_t)n + 1);
-	CHECK(buf);
-	CHECK(fread(buf, 1, (size_t)n, f) == (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Runs an engine on the model's input; out has m->out_floats floats. */
 static cdl_status run_model(cdl_engine *e, const model *m, float *out, char *msg, size_t msg_size)
 {
@@ -200,31 +103,12 @@ static cdl_status run_model(cdl_engine *e, const model *m, float *out, char *msg
 /* Compiles dir/model.onnx for its test input; computes the resident reference. */
 static bool model_load(model *m, const char *dir)
 {
-	char path[4096], msg[1024] = "";
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	char *in_name = NULL;
-	cdl_input_shape shape;
+	char msg[1024] = "";
 	tp_loaded l;
-	const char *base = strrchr(dir, '/');
 
 	memset(m, 0, sizeof(*m));
-	snprintf(m->name, sizeof(m->name), "%s", base ? base + 1 : dir);
-	snprintf(path, sizeof(path), "%s/test_data_set_0/input_0.pb", dir);
-	buf = read_all(path, &len);
-	if (!buf)
+	if (!compile_onnx_dir(dir, m->name, sizeof(m->name), &m->in, &m->plan, &m->plan_len))
 		return false;
-	CHECK_OK(cdl_onnx_parse_tensor(buf, len, &in_name, &m->in, msg, sizeof(msg)), msg);
-	free(buf);
-	memset(&shape, 0, sizeof(shape));
-	shape.name = in_name;
-	shape.rank = m->in.rank;
-	memcpy(shape.dims, m->in.dims, sizeof(shape.dims));
-	snprintf(path, sizeof(path), "%s/model.onnx", dir);
-	CHECK_OK(cdl_compile_onnx_file(path, &shape, 1, &m->plan, &m->plan_len, msg, sizeof(msg)),
-		 msg);
-	free(in_name);
-	CHECK(((uintptr_t)m->plan % CDL_PLAN_ALIGN) == 0);
 
 	CHECK_OK(tp_load(m->plan, m->plan_len, 0, &l, msg, sizeof(msg)), msg);
 	CHECK(l.plan->n_inputs == 1 && l.plan->n_outputs == 1);
@@ -406,78 +290,6 @@ static void stream_model(const model *m, bool quick)
 }
 
 /* --- hand-built graphs: every tiling case ---------------------------------------- */
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static float frand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((int64_t)(rng >> 40) - (1 << 23)) / (float)(1 << 23);
-}
-
-static uint32_t rconst(cdl_graph *g, const char *name, uint32_t rank, const int64_t *dims)
-{
-	cdl_tensor t;
-	size_t n = 0;
-	float *v = NULL;
-	uint32_t id = 0;
-
-	tp_set_shape(&t, CDL_DTYPE_F32, rank, dims);
-	CHECK(cdl_tensor_numel(&t, &n));
-	v = malloc(n * sizeof(float) + 1);
-	CHECK(v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = frand();
-	id = tp_const(g, name, CDL_DTYPE_F32, rank, dims, v);
-	free(v);
-	return id;
-}
-
-static uint32_t conv(cdl_graph *g, const char *name, uint32_t x, int64_t cin, int64_t cout,
-		     int64_t group, int64_t k, int64_t stride, int64_t pad, bool relu)
-{
-	const int64_t wd[4] = {cout, cin / group, k, k}, bd[1] = {cout};
-	const int64_t strides[2] = {stride, stride}, pads[4] = {pad, pad, pad, pad};
-	char wn[64], bn[64];
-	cdl_attr at[4] = {
-	    {.name = "group", .type = CDL_ATTR_INT, .v.i = group},
-	    {.name = "strides", .type = CDL_ATTR_INTS, .count = 2, .v.ints = strides},
-	    {.name = "pads", .type = CDL_ATTR_INTS, .count = 4, .v.ints = pads},
-	    {.name = "cdl.act", .type = CDL_ATTR_STRING, .count = 4, .v.s = "Relu"},
-	};
-	uint32_t in[3], y = 0;
-	const char *names[1] = {name};
-
-	snprintf(wn, sizeof(wn), "%s.w", name);
-	snprintf(bn, sizeof(bn), "%s.b", name);
-	in[0] = x;
-	in[1] = rconst(g, wn, 4, wd);
-	in[2] = rconst(g, bn, 1, bd);
-	tp_node(g, "Conv", name, in, 3, &y, names, 1, at, relu ? 4 : 3);
-	return y;
-}
-
-static uint32_t gemm(cdl_graph *g, const char *name, uint32_t a, int64_t k, int64_t n, uint32_t c,
-		     int trans_b)
-{
-	const int64_t bd[2] = {trans_b ? n : k, trans_b ? k : n};
-	char bn[64];
-	cdl_attr at[2] = {
-	    {.name = "transB", .type = CDL_ATTR_INT, .v.i = trans_b},
-	    {.name = "beta", .type = CDL_ATTR_FLOAT, .v.f = 0.5f},
-	};
-	uint32_t in[3], y = 0;
-	const char *names[1] = {name};
-
-	snprintf(bn, sizeof(bn), "%s.B", name);
-	in[0] = a;
-	in[1] = rconst(g, bn, 2, bd);
-	in[2] = c;
-	tp_node(g, "Gemm", name, in, c == CDL_NO_TENSOR ? 2 : 3, &y, names, 1, at, 2);
-	return y;
-}
 
 /*
  * x [batch, 8, 10, 10] -> Conv 3x3 (+Relu) -> grouped Conv (4 groups of 3

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The graph (graph.c) and the passes infer_shapes, fold_constants and
- * remove_identity, on models built here with protobuf-c. Parts that need an
- * engine op not yet implemented are reported and the test exits 77 (skipped)
- * once everything else has passed.
+ * The graph (graph.c) and the passes infer_shapes, fold_constants,
+ * remove_identity and fuse_hardswish, on models built here with protobuf-c.
+ * Parts that need an engine op not yet implemented are reported and the test
+ * exits 77 (skipped) once everything else has passed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
+#include "engine/plan.h"
 #include "onnx_builder.h"
 
 #define F32 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
@@ -644,6 +646,441 @@ static void test_dropout_mask(void)
 	cdl_graph_free(g);
 }
 
+/* --- fuse_hardswish ------------------------------------------------------------------ */
+
+/* The HardSwish tests' variants of Conv -> HardSigmoid -> Mul. */
+enum hs_variant {
+	HS_PLAIN,      /* Mul(c, HardSigmoid(c; 1/6, 0.5)) */
+	HS_MIRRORED,   /* Mul(HardSigmoid(c), c) */
+	HS_NEAR_ALPHA, /* alpha 0.16666666f (one ulp below the nearest float), beta default */
+	HS_ALPHA,      /* alpha 0.2: not HardSwish */
+	HS_BETA,       /* beta 0.4: not HardSwish */
+	HS_USED_TWICE, /* h also feeds a Relu */
+	HS_H_OUTPUT,   /* h is also a graph output */
+	HS_OTHER_X,    /* Mul(c2, HardSigmoid(c)), c2 another tensor of c's shape */
+};
+
+static const float hs_w[3 * 2 * 3 * 3] = {
+    0.9f,  -0.4f, 0.3f,	 1.1f,	-0.7f,	0.2f,  0.5f,  0.8f,   -1.2f, 0.6f,   -0.3f,
+    0.4f,  0.1f,  -0.9f, 1.3f,	0.7f,	-0.5f, 0.2f,  -1.0f,  0.45f, 0.35f,  -0.6f,
+    0.9f,  0.25f, 1.4f,	 -0.8f, 0.3f,	0.15f, -0.2f, 0.75f,  0.6f,  -1.1f,  0.5f,
+    -0.4f, 0.8f,  1.0f,	 0.3f,	-0.3f,	0.2f,  0.9f,  -0.6f,  0.7f,  -0.25f, 0.4f,
+    1.2f,  -0.7f, 0.55f, 0.1f,	-0.45f, 0.65f, 1.05f, -0.35f, 0.85f, -0.15f};
+static const float hs_b[3] = {0.5f, -1.0f, 2.0f};
+
+static Onnx__ModelProto *hs_model(enum hs_variant v)
+{
+	const int64_t xd[4] = {1, 2, 5, 5}, wd[4] = {3, 2, 3, 3}, bd[1] = {3};
+	const int64_t pads[4] = {1, 1, 1, 1};
+	Onnx__GraphProto *gp;
+	Onnx__ModelProto *m = ob_model(13, &gp);
+	Onnx__NodeProto *n;
+
+	ob_input(gp, "x", F32, 4, xd);
+	ob_init(gp, ob_tensor("W", F32, 4, wd, hs_w, 54, 1));
+	ob_init(gp, ob_tensor("B", F32, 1, bd, hs_b, 3, 0));
+	n = ob_node(gp, "Conv", "conv", "x,W,B", "c");
+	ob_attr_ints(n, "pads", 4, pads);
+	n = ob_node(gp, "HardSigmoid", "hs", "c", "h");
+	switch (v) {
+	case HS_NEAR_ALPHA:
+		ob_attr_float(n, "alpha", 0.16666666f);
+		break;
+	case HS_ALPHA:
+		ob_attr_float(n, "alpha", 0.2f);
+		break;
+	case HS_BETA:
+		ob_attr_float(n, "alpha", 1.0f / 6.0f);
+		ob_attr_float(n, "beta", 0.4f);
+		break;
+	default:
+		ob_attr_float(n, "alpha", 1.0f / 6.0f);
+		ob_attr_float(n, "beta", 0.5f);
+		break;
+	}
+	if (v == HS_OTHER_X) {
+		n = ob_node(gp, "Conv", "conv2", "x,W", "c2");
+		ob_attr_ints(n, "pads", 4, pads);
+		ob_node(gp, "Mul", "mul", "c2,h", "y");
+	} else if (v == HS_MIRRORED) {
+		ob_node(gp, "Mul", "mul", "h,c", "y");
+	} else {
+		ob_node(gp, "Mul", "mul", "c,h", "y");
+	}
+	ob_output(gp, "y");
+	if (v == HS_USED_TWICE) {
+		ob_node(gp, "Relu", "relu", "h", "z");
+		ob_output(gp, "z");
+	}
+	if (v == HS_H_OUTPUT)
+		ob_output(gp, "h");
+	return m;
+}
+
+static const cdl_gnode *live_node_named(const cdl_graph *g, const char *name)
+{
+	for (uint32_t i = 0; i < g->n_nodes; i++)
+		if (!g->nodes[i].dead && strcmp(g->nodes[i].n.name, name) == 0)
+			return &g->nodes[i];
+	return NULL;
+}
+
+/* Mul(x, HardSigmoid(x)) in either order becomes HardSwish, then the Conv's epilogue. */
+static void test_fuse_hardswish(void)
+{
+	static const enum hs_variant fusing[] = {HS_PLAIN, HS_MIRRORED, HS_NEAR_ALPHA};
+
+	NEED_OPS("Conv", "HardSigmoid", "HardSwish", "Mul");
+	for (size_t k = 0; k < sizeof(fusing) / sizeof(fusing[0]); k++) {
+		cdl_graph *g = import_ok(hs_model(fusing[k]), NULL, 0);
+		const cdl_gnode *n;
+		uint32_t c;
+
+		if (!g)
+			return;
+		CHECK_STATUS(cdl_pass_infer_shapes(g, msg, sizeof(msg)), CDL_OK, msg);
+		c = cdl_graph_find_tensor(g, "c");
+		/* the pass alone: one HardSwish(c) where the Mul was, opset 14 */
+		CHECK_STATUS(cdl_pass_fuse_hardswish(g, msg, sizeof(msg)), CDL_OK, msg);
+		CHECK(ob_live_nodes(g, NULL) == 2 && ob_live_nodes(g, "HardSigmoid") == 0 &&
+		      ob_live_nodes(g, "Mul") == 0 && ob_live_nodes(g, "HardSwish") == 1);
+		n = live_node_named(g, "mul");
+		CHECK(n && strcmp(n->n.op_type, "HardSwish") == 0 && n->n.n_inputs == 1 &&
+		      n->n.inputs[0] == c && n->n.outputs[0] == cdl_graph_find_tensor(g, "y") &&
+		      n->n.opset == 14 && n->n.n_attrs == 0);
+		cdl_graph_free(g);
+
+		/* the pipeline: 3 nodes -> the Conv alone, with a HardSwish epilogue */
+		g = import_ok(hs_model(fusing[k]), NULL, 0);
+		if (!g)
+			return;
+		CHECK(ob_live_nodes(g, NULL) == 3);
+		CHECK_STATUS(cdl_optimize(g, msg, sizeof(msg)), CDL_OK, msg);
+		CHECK(ob_live_nodes(g, NULL) == 1);
+		n = live_node_named(g, "conv");
+		CHECK(n && strcmp(cdl_attr_string(&n->n, "cdl.act", ""), "HardSwish") == 0 &&
+		      strcmp(g->tensors[n->n.outputs[0]].name, "y") == 0);
+		CHECK(cdl_graph_find_tensor(g, "h") == CDL_NO_TENSOR);
+		cdl_graph_free(g);
+	}
+}
+
+/* Not HardSwish, or not only: the Mul stays and no HardSwish appears. */
+static void test_fuse_hardswish_refused(void)
+{
+	static const enum hs_variant refused[] = {HS_ALPHA, HS_BETA, HS_USED_TWICE, HS_H_OUTPUT,
+						  HS_OTHER_X};
+
+	NEED_OPS("Conv", "HardSigmoid", "HardSwish", "Mul", "Relu");
+	for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		cdl_graph *g = import_ok(hs_model(refused[k]), NULL, 0);
+		uint32_t before;
+
+		if (!g)
+			return;
+		CHECK_STATUS(cdl_pass_infer_shapes(g, msg, sizeof(msg)), CDL_OK, msg);
+		before = ob_live_nodes(g, NULL);
+		CHECK_STATUS(cdl_pass_fuse_hardswish(g, msg, sizeof(msg)), CDL_OK, msg);
+		CHECK(ob_live_nodes(g, NULL) == before && ob_live_nodes(g, "HardSwish") == 0 &&
+		      ob_live_nodes(g, "Mul") == 1 && ob_live_nodes(g, "HardSigmoid") == 1);
+		cdl_graph_free(g);
+
+		g = import_ok(hs_model(refused[k]), NULL, 0);
+		if (!g)
+			return;
+		CHECK_STATUS(cdl_optimize(g, msg, sizeof(msg)), CDL_OK, msg);
+		CHECK(ob_live_nodes(g, "Mul") == 1 && ob_live_nodes(g, "HardSwish") == 0);
+		for (uint32_t i = 0; i < g->n_nodes; i++)
+			if (!g->nodes[i].dead)
+				CHECK(strcmp(cdl_attr_string(&g->nodes[i].n, "cdl.act", ""),
+					     "HardSwish") != 0);
+		if (refused[k] == HS_OTHER_X) {
+			/* c feeds the HardSigmoid alone: that still goes into its Conv */
+			const cdl_gnode *n = live_node_named(g, "conv");
+
+			CHECK(n &&
+			      strcmp(cdl_attr_string(&n->n, "cdl.act", ""), "HardSigmoid") == 0);
+		}
+		cdl_graph_free(g);
+	}
+}
+
+/* --- running graphs ------------------------------------------------------------------- */
+
+/*
+ * Plans and runs g (shapes inferred) on the given inputs; outs[i] gets a
+ * malloc'd copy of output i (caller frees), numel[i] its element count.
+ */
+static cdl_status run_graph(cdl_graph *g, const cdl_tensor *inputs, uint32_t n_inputs, float **outs,
+			    size_t *numel, uint32_t n_outputs)
+{
+	uint8_t *plan_bytes = NULL;
+	size_t plan_len = 0, need = 0;
+	void *pmem = NULL, *emem = NULL;
+	cdl_arena parena, earena;
+	const cdl_plan *plan = NULL;
+	cdl_engine *e = NULL;
+	cdl_tensor res[4];
+	cdl_status st;
+
+	memset(res, 0, sizeof(res));
+	for (uint32_t i = 0; i < n_outputs; i++)
+		outs[i] = NULL;
+	if (n_outputs > 4 || n_outputs != g->n_outputs)
+		return CDL_ERR_INVALID_ARGUMENT;
+	st = cdl_graph_compact(g);
+	if (!st)
+		st = cdl_plan_memory(g, msg, sizeof(msg));
+	if (!st)
+		st = cdl_plan_write(g, &plan_bytes, &plan_len, msg, sizeof(msg));
+	for (uint32_t i = 0; !st && i < n_outputs; i++) {
+		const cdl_tensor *t = &g->tensors[g->outputs[i]].t;
+
+		if (!cdl_tensor_numel(t, &numel[i]))
+			st = CDL_ERR_INTERNAL;
+		else if (!(outs[i] = malloc(numel[i] * sizeof(float) + 1)))
+			st = CDL_ERR_OUT_OF_MEMORY;
+		res[i].data = outs[i];
+	}
+	if (st)
+		goto out;
+	pmem = malloc(3 * plan_len + 4096);
+	if (!pmem) {
+		st = CDL_ERR_OUT_OF_MEMORY;
+		goto out;
+	}
+	cdl_arena_init(&parena, pmem, 3 * plan_len + 4096);
+	st = cdl_plan_parse(plan_bytes, plan_len, &parena, &plan, msg, sizeof(msg));
+	if (!st)
+		st = cdl_engine_memory_needed(plan, &need, msg, sizeof(msg));
+	if (st)
+		goto out;
+	emem = malloc(need ? need : 1);
+	if (!emem) {
+		st = CDL_ERR_OUT_OF_MEMORY;
+		goto out;
+	}
+	cdl_arena_init(&earena, emem, need);
+	st = cdl_engine_create(plan, &earena, &e, msg, sizeof(msg));
+	if (!st)
+		st = cdl_engine_run(e, inputs, n_inputs, res, n_outputs, msg, sizeof(msg));
+out:
+	free(emem);
+	free(pmem);
+	free(plan_bytes);
+	return st;
+}
+
+/* cdl_optimize without fuse_hardswish: the reference the fused graph must match. */
+static cdl_status optimize_unfused(cdl_graph *g)
+{
+	cdl_status st = cdl_pass_fold_constants(g, msg, sizeof(msg));
+
+	if (!st)
+		st = cdl_pass_remove_identity(g, msg, sizeof(msg));
+	if (!st)
+		st = cdl_pass_canonicalize(g, msg, sizeof(msg));
+	if (!st)
+		st = cdl_pass_fold_batchnorm(g, msg, sizeof(msg));
+	if (!st)
+		st = cdl_pass_fuse_activations(g, msg, sizeof(msg));
+	if (!st)
+		st = cdl_graph_compact(g);
+	if (!st)
+		st = cdl_pass_infer_shapes(g, msg, sizeof(msg));
+	return st;
+}
+
+/*
+ * End to end: a net with HardSwish spelled out three times (into a Conv, in
+ * mirrored order into a Gemm, and on a graph input, where it stays a
+ * HardSwish node) gives bit-identical outputs optimized, optimized without
+ * the HardSwish pass, and not optimized at all.
+ */
+static void test_fuse_hardswish_numeric(void)
+{
+	const int64_t xd[4] = {1, 2, 5, 5}, wd[4] = {3, 2, 3, 3}, bd[1] = {3};
+	const int64_t gwd[2] = {4, 75}, gbd[1] = {4}, pads[4] = {1, 1, 1, 1};
+	float x[50], gw[4 * 75], gb[4];
+	cdl_tensor in = {CDL_DTYPE_F32, 4, {1, 2, 5, 5}, x};
+	float *out[3][2];
+	size_t numel[3][2];
+	Onnx__GraphProto *gp;
+	Onnx__ModelProto *m = ob_model(13, &gp);
+	Onnx__NodeProto *n;
+	uint32_t seed = 12345;
+
+	NEED_OPS("Conv", "HardSigmoid", "HardSwish", "Mul", "Flatten", "Gemm");
+	/* inputs and weights spread across HardSigmoid's clamps at -3 and 3 */
+	for (size_t i = 0; i < 50; i++) {
+		seed = seed * 1103515245u + 12345u;
+		x[i] = (float)((seed >> 8) & 0xffff) / 65536.0f * 16.0f - 8.0f;
+	}
+	x[0] = -3.0f; /* the edges exactly */
+	x[1] = 3.0f;
+	x[2] = 0.0f;
+	x[3] = -0.0f;
+	for (size_t i = 0; i < 4 * 75; i++) {
+		seed = seed * 1103515245u + 12345u;
+		gw[i] = (float)((seed >> 8) & 0xffff) / 65536.0f * 0.4f - 0.2f;
+	}
+	gb[0] = 1.0f;
+	gb[1] = -2.0f;
+	gb[2] = 0.25f;
+	gb[3] = 4.0f;
+
+	ob_input(gp, "x", F32, 4, xd);
+	ob_init(gp, ob_tensor("W", F32, 4, wd, hs_w, 54, 1));
+	ob_init(gp, ob_tensor("B", F32, 1, bd, hs_b, 3, 0));
+	ob_init(gp, ob_tensor("GW", F32, 2, gwd, gw, 4 * 75, 1));
+	ob_init(gp, ob_tensor("GB", F32, 1, gbd, gb, 4, 1));
+	n = ob_node(gp, "HardSigmoid", "hs0", "x", "h0"); /* on the graph input */
+	ob_attr_float(n, "alpha", 1.0f / 6.0f);
+	ob_node(gp, "Mul", "mul0", "x,h0", "x0");
+	n = ob_node(gp, "Conv", "conv", "x0,W,B", "c");
+	ob_attr_ints(n, "pads", 4, pads);
+	n = ob_node(gp, "HardSigmoid", "hs1", "c", "h1");
+	ob_attr_float(n, "alpha", 1.0f / 6.0f);
+	ob_attr_float(n, "beta", 0.5f);
+	ob_node(gp, "Mul", "mul1", "c,h1", "y");
+	ob_node(gp, "Flatten", "flat", "y", "f");
+	n = ob_node(gp, "Gemm", "gemm", "f,GW,GB", "g");
+	ob_attr_int(n, "transB", 1);
+	n = ob_node(gp, "HardSigmoid", "hs2", "g", "h2");
+	ob_attr_float(n, "alpha", 1.0f / 6.0f);
+	ob_node(gp, "Mul", "mul2", "h2,g", "z"); /* mirrored */
+	ob_output(gp, "y");
+	ob_output(gp, "z");
+
+	for (int way = 0; way < 3; way++) {
+		cdl_graph *g = import_ok(m, NULL, 0);
+		cdl_status st;
+
+		if (!g)
+			return;
+		if (way == 0) {
+			st = cdl_optimize(g, msg, sizeof(msg));
+			CHECK(ob_live_nodes(g, "HardSigmoid") == 0 &&
+			      ob_live_nodes(g, "Mul") == 0 && ob_live_nodes(g, "HardSwish") == 1 &&
+			      ob_live_nodes(g, NULL) == 4);
+		} else if (way == 1) {
+			st = optimize_unfused(g);
+			CHECK(ob_live_nodes(g, "Mul") == 3);
+		} else {
+			st = cdl_pass_infer_shapes(g, msg, sizeof(msg));
+		}
+		CHECK_STATUS(st, CDL_OK, msg);
+		if (!st)
+			CHECK_STATUS(run_graph(g, &in, 1, out[way], numel[way], 2), CDL_OK, msg);
+		cdl_graph_free(g);
+	}
+	for (int way = 1; way < 3; way++) {
+		for (int o = 0; o < 2; o++) {
+			CHECK(numel[way][o] == numel[0][o] && out[way][o] && out[0][o]);
+			if (numel[way][o] == numel[0][o] && out[way][o] && out[0][o]) {
+				if (memcmp(out[way][o], out[0][o], numel[0][o] * sizeof(float)) !=
+				    0) {
+					fprintf(stderr,
+						"way %d output %d differs from the fused one\n",
+						way, o);
+					ob_failures++;
+				}
+			}
+		}
+	}
+	for (int way = 0; way < 3; way++)
+		for (int o = 0; o < 2; o++)
+			free(out[way][o]);
+}
+
+/*
+ * mobilenet_v3_small, if generated (models/cache, scripts/make_models.py):
+ * its 19 spelled-out HardSwish all fuse into their Conv/Gemm, and its output
+ * on test_data_set_0 is bit-identical to the unfused pipeline's.
+ */
+static void test_fuse_hardswish_mobilenet_v3(void)
+{
+	const char *cache = getenv("CDL_MODEL_CACHE");
+	char path[1024];
+	uint8_t *model = NULL, *pb = NULL;
+	size_t model_len = 0, pb_len = 0;
+	char *in_name = NULL;
+	cdl_tensor in;
+	cdl_input_shape shape;
+	float *out[2] = {NULL, NULL};
+	size_t numel[2] = {0, 0};
+
+	memset(&in, 0, sizeof(in));
+	if (!cache)
+		return;
+	snprintf(path, sizeof(path), "%s/mobilenet_v3_small/model.onnx", cache);
+	model = ob_read_file(path, &model_len);
+	snprintf(path, sizeof(path), "%s/mobilenet_v3_small/test_data_set_0/input_0.pb", cache);
+	pb = ob_read_file(path, &pb_len);
+	if (!model || !pb) {
+		fprintf(stderr,
+			"note: %s/mobilenet_v3_small not generated; its HardSwish check "
+			"did not run\n",
+			cache);
+		goto out;
+	}
+	CHECK_STATUS(cdl_onnx_parse_tensor(pb, pb_len, &in_name, &in, msg, sizeof(msg)), CDL_OK,
+		     msg);
+	if (!in_name)
+		goto out;
+	shape.name = in_name;
+	shape.rank = in.rank;
+	memcpy(shape.dims, in.dims, sizeof(shape.dims));
+	for (int way = 0; way < 2; way++) {
+		cdl_graph *g = NULL;
+		cdl_status st;
+		uint32_t acts = 0;
+
+		CHECK_STATUS(cdl_onnx_import(model, model_len, &shape, 1, &g, msg, sizeof(msg)),
+			     CDL_OK, msg);
+		if (!g)
+			break;
+		st = way == 0 ? cdl_optimize(g, msg, sizeof(msg)) : optimize_unfused(g);
+		CHECK_STATUS(st, CDL_OK, msg);
+		for (uint32_t i = 0; i < g->n_nodes; i++)
+			if (!g->nodes[i].dead &&
+			    strcmp(cdl_attr_string(&g->nodes[i].n, "cdl.act", ""), "HardSwish") ==
+				0)
+				acts++;
+		if (way == 0)
+			CHECK(acts == 19 && ob_live_nodes(g, "Mul") == 9 &&
+			      ob_live_nodes(g, "HardSigmoid") == 0 &&
+			      ob_live_nodes(g, "HardSwish") == 0);
+		else
+			CHECK(acts == 0 && ob_live_nodes(g, "Mul") == 28);
+		if (!st)
+			CHECK_STATUS(run_graph(g, &in, 1, &out[way], &numel[way], 1), CDL_OK, msg);
+		cdl_graph_free(g);
+	}
+	if (out[0] && out[1]) {
+		float worst = 0.0f;
+
+		CHECK(numel[0] == numel[1]);
+		for (size_t i = 0; i < numel[0] && numel[0] == numel[1]; i++) {
+			float d =
+			    out[0][i] > out[1][i] ? out[0][i] - out[1][i] : out[1][i] - out[0][i];
+
+			if (!(d <= worst))
+				worst = d;
+		}
+		fprintf(stderr, "mobilenet_v3_small: fused vs unfused HardSwish: max |diff| %g\n",
+			(double)worst);
+		CHECK(worst == 0.0f);
+	}
+out:
+	free(out[0]);
+	free(out[1]);
+	free(in.data);
+	free(in_name);
+	free(model);
+	free(pb);
+}
+
 int main(void)
 {
 	test_graph();
@@ -668,6 +1105,14 @@ int main(void)
 	test_remove_identity();
 	ob_reset();
 	test_dropout_mask();
+	ob_reset();
+	test_fuse_hardswish();
+	ob_reset();
+	test_fuse_hardswish_refused();
+	ob_reset();
+	test_fuse_hardswish_numeric();
+	ob_reset();
+	test_fuse_hardswish_mobilenet_v3();
 	ob_reset();
 	free(ob_allocs);
 	if (ob_failures) {

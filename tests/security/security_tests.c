@@ -50,24 +50,13 @@
 #include "cli/cli_tee.h"
 #include "engine/plan.h"
 #include "provider/provider.h"
+#include "test_harness.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-#define SKIP 77
 #define WIN 16
 #define NOBODY 65534
 
 static char state_dir[4200];
 static char work_dir[4096];
-static const char *src_dir;
 
 /* ------------------------------------------------- the window hash set */
 
@@ -320,14 +309,7 @@ static int scan_process(const winset *s, pid_t pid, mem_report *r)
 
 static void new_dirs(void)
 {
-	const char *base = getenv("SECURITY_TMP");
-
-	mkdir(base ? base : "/tmp", 0755);
-	snprintf(work_dir, sizeof(work_dir), "%s/sec-XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(work_dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	test_mkdtemp("SECURITY_TMP", "sec", work_dir, sizeof(work_dir));
 	chmod(work_dir, 0755);
 	snprintf(state_dir, sizeof(state_dir), "%s/state", work_dir);
 	mkdir(state_dir, 0700);
@@ -368,48 +350,13 @@ static int read_all(int fd, void *p, size_t len)
 	return 0;
 }
 
-/* The digits model compiled and parsed: plan bytes and the weights section. */
-typedef struct compiled {
-	uint8_t *bytes, *aligned, *mem;
-	size_t len;
-	const cdl_plan *plan;
-} compiled;
-
-static int compile_digits(compiled *c)
+/* The digits model compiled and parsed (no engine): plan bytes and the weights section. */
+static int compile_digits(test_plan *c)
 {
-	char onnx[4096], msg[1024];
-	cdl_arena a;
-	size_t mem_size = 0;
+	char onnx[4096];
 
-	memset(c, 0, sizeof(*c));
 	snprintf(onnx, sizeof(onnx), "%s/models/digits/model.onnx", src_dir);
-	if (cdl_compile_onnx_file(onnx, NULL, 0, &c->bytes, &c->len, msg, sizeof(msg))) {
-		fprintf(stderr, "compile: %s\n", msg);
-		return -1;
-	}
-	c->aligned = aligned_alloc(CDL_PLAN_ALIGN,
-				   (c->len + CDL_PLAN_ALIGN) / CDL_PLAN_ALIGN * CDL_PLAN_ALIGN);
-	memcpy(c->aligned, c->bytes, c->len);
-	mem_size = (size_t)4 << 20;
-	c->mem = aligned_alloc(CDL_PLAN_ALIGN, mem_size);
-	cdl_arena_init(&a, c->mem, mem_size);
-	if (cdl_plan_parse(c->aligned, c->len, &a, &c->plan, msg, sizeof(msg))) {
-		fprintf(stderr, "plan: %s\n", msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void compiled_wipe(compiled *c)
-{
-	if (c->bytes)
-		explicit_bzero(c->bytes, c->len);
-	if (c->aligned)
-		explicit_bzero(c->aligned, c->len);
-	free(c->bytes);
-	free(c->aligned);
-	free(c->mem);
-	memset(c, 0, sizeof(*c));
+	return test_plan_compile(c, onnx, false);
 }
 
 /* --------------------------------------------------------------- leak */
@@ -422,7 +369,7 @@ static void compiled_wipe(compiled *c)
  */
 static int provider_child(int fd, const uint8_t point[CDL_DEVICE_POINT_LEN])
 {
-	compiled c;
+	test_plan c;
 	winset s;
 	uint8_t *pkg = NULL;
 	size_t pkg_len = 0, control = 0;
@@ -464,7 +411,7 @@ static int provider_child(int fd, const uint8_t point[CDL_DEVICE_POINT_LEN])
 	n = control;
 	if (write_all(fd, &n, sizeof(n)))
 		return 1;
-	compiled_wipe(&c);
+	test_plan_free(&c);
 	return 0;
 }
 
@@ -593,7 +540,7 @@ static int test_leak(void)
 
 /* ---------------------------------------------------------- same user */
 
-static int same_user_child(const compiled *c)
+static int same_user_child(const test_plan *c)
 {
 	cdl_context *ctx = NULL;
 	cdl_model *m = NULL;
@@ -696,7 +643,7 @@ static int same_user_child(const compiled *c)
 
 static int test_same_user(void)
 {
-	compiled c;
+	test_plan c;
 	pid_t child = -1;
 	int status = 0;
 
@@ -722,7 +669,7 @@ static int test_same_user(void)
 	}
 	waitpid(child, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	compiled_wipe(&c);
+	test_plan_free(&c);
 	return 0;
 }
 
@@ -730,7 +677,7 @@ static int test_same_user(void)
 
 static int test_tee_memory(void)
 {
-	compiled c;
+	test_plan c;
 	winset s;
 	cdl_context *ctx = NULL;
 	cdl_model *res = NULL, *str = NULL;
@@ -755,7 +702,7 @@ static int test_tee_memory(void)
 	if (cdl_cli_pack_plan(c.bytes, c.len, c.plan, point, NULL, NULL, 4096, &pkg, &pkg_len, msg,
 			      sizeof(msg)))
 		return 1;
-	compiled_wipe(&c);
+	test_plan_free(&c);
 	CHECK(cdl_model_load_buffer(ctx, pkg, pkg_len, CDL_MODE_RESIDENT, &res) == CDL_OK);
 	(void)cdl_model_load_buffer(ctx, pkg, pkg_len, CDL_MODE_STREAM, &str);
 	{
@@ -792,10 +739,7 @@ static int test_tee_memory(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const test_case tests[] = {
     {"leak", test_leak},
     {"same_user", test_same_user},
     {"tee_memory", test_tee_memory},
@@ -803,26 +747,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	src_dir = getenv("CDL_SOURCE_DIR") ? getenv("CDL_SOURCE_DIR") : ".";
-	signal(SIGPIPE, SIG_IGN);
-	if (argc != 2) {
-		fprintf(stderr, "usage: security_tests NAME\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name) == 0) {
-			int rc = tests[i].fn();
-
-			if (rc == SKIP)
-				return SKIP;
-			if (rc || failures) {
-				fprintf(stderr, "%s: FAILED (%d checks)\n", argv[1], failures);
-				return 1;
-			}
-			fprintf(stderr, "%s: ok\n", argv[1]);
-			return 0;
-		}
-	}
-	fprintf(stderr, "security_tests: no test '%s'\n", argv[1]);
-	return 2;
+	return test_main(argc, argv, "security_tests", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -369,7 +369,8 @@ static void gemm_blocked(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_des
 			b.lo = last ? min : -__builtin_inff();
 			b.hi = last ? max : __builtin_inff();
 			if (d->pack_b)
-				d->pack_b(d->pack_b_arg, k0, b.kc, b.n0, b.nc, nr, pb);
+				d->pack_b(d->pack_b_arg, k0, b.kc, d->pack_b_n0 + b.n0, b.nc, nr,
+					  pb);
 			else
 				cdl_f32_gemm_pack_b_strided(d->b, d->b_rs, d->b_cs, k0, b.kc, b.n0,
 							    b.nc, nr, pb);
@@ -507,6 +508,87 @@ bool cdl_f32_gemm_ws(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d
 	if (gemm_as_gemv(kern, d))
 		return true;
 	gemm_blocked(kern, d, ws, &b);
+	return true;
+}
+
+/* --- split over worker threads -------------------------------------------------- */
+
+typedef struct gemm_par {
+	const cdl_f32_gemm_kernel *kern;
+	const cdl_f32_gemm_desc *d;
+	bool by_rows;  /* slices of MR-row panels, else of NR-column panels */
+	size_t unit;   /* MR or NR */
+	size_t panels; /* of rows or columns */
+	uint32_t tasks;
+	char *ws;
+	size_t ws_stride, ws_size;
+} gemm_par;
+
+/* C rows (or columns) [p0, p1) x unit of task t: an even share of whole panels. */
+static void gemm_par_task(void *arg, uint32_t t, uint32_t worker)
+{
+	const gemm_par *g = arg;
+	const cdl_f32_gemm_desc *d = g->d;
+	cdl_f32_gemm_desc s = *d;
+	const size_t p0 = g->panels * t / g->tasks, p1 = g->panels * (t + 1) / g->tasks;
+	const size_t total = g->by_rows ? d->m : d->n;
+	const size_t i0 = p0 * g->unit, i1 = min_size(p1 * g->unit, total);
+
+	if (i0 >= i1)
+		return;
+	if (g->by_rows) {
+		s.m = i1 - i0;
+		s.a = d->a + i0 * d->a_rs;
+		s.c = d->c + i0 * d->ldc;
+		s.bias = d->bias ? d->bias + i0 : NULL;
+	} else {
+		s.n = i1 - i0;
+		if (d->pack_b)
+			s.pack_b_n0 = d->pack_b_n0 + i0;
+		else
+			s.b = d->b + i0 * d->b_cs;
+		s.c = d->c + i0;
+	}
+	/* the caller checked the workspace against this GEMM's minimum, which
+	 * bounds every slice's */
+	if (!cdl_f32_gemm_ws(g->kern, &s, g->ws + (size_t)worker * g->ws_stride, g->ws_size))
+		__builtin_trap();
+}
+
+bool cdl_f32_gemm_parallel(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d,
+			   const cdl_parallel *par, void *ws, size_t ws_stride, size_t ws_size)
+{
+	const size_t pm = (d->m + kern->mr - 1) / kern->mr, pn = (d->n + kern->nr - 1) / kern->nr;
+	gemm_par g = {.kern = kern, .d = d, .ws = ws, .ws_stride = ws_stride, .ws_size = ws_size};
+	size_t max_tasks = 0, macs = 0;
+
+	if (ws_size < cdl_f32_gemm_workspace_min(d->m, d->n, d->k))
+		return false;
+	if (__builtin_mul_overflow(d->m, d->n, &macs) || __builtin_mul_overflow(macs, d->k, &macs))
+		macs = SIZE_MAX;
+	max_tasks = cdl_par_tasks(par, macs, SIZE_MAX);
+	if (max_tasks < 2 || (pm < 2 && pn < 2))
+		return cdl_f32_gemm_ws(kern, d, ws, ws_size);
+	/*
+	 * Rows or columns: whichever leaves the busiest task the fewest register
+	 * tiles; columns on a tie, as each task then packs only its own share of
+	 * B (cut by rows, every task packs all of it -- im2col included) while
+	 * all read the weights (A) in place.
+	 */
+	{
+		const size_t tm = pm < max_tasks ? pm : max_tasks;
+		const size_t tn = pn < max_tasks ? pn : max_tasks;
+		const size_t busiest_m = (pm + tm - 1) / tm * pn;
+		const size_t busiest_n = (pn + tn - 1) / tn * pm;
+
+		g.by_rows = busiest_m < busiest_n;
+		g.unit = g.by_rows ? kern->mr : kern->nr;
+		g.panels = g.by_rows ? pm : pn;
+		g.tasks = (uint32_t)(g.by_rows ? tm : tn);
+	}
+	if (g.tasks < 2)
+		return cdl_f32_gemm_ws(kern, d, ws, ws_size);
+	par->run(par->pool, gemm_par_task, &g, g.tasks);
 	return true;
 }
 

@@ -109,6 +109,7 @@ typedef struct cdl_f32_gemm_desc {
 	size_t b_rs, b_cs;
 	cdl_f32_gemm_pack_b_fn pack_b;
 	const void *pack_b_arg;
+	size_t pack_b_n0; /* pack_b's column of this GEMM's column 0 (a slice of a larger B) */
 	/* C(i, j) = c[i*ldc + j] */
 	float *c;
 	size_t ldc;
@@ -146,6 +147,20 @@ size_t cdl_f32_gemm_workspace_min(size_t m, size_t n, size_t k);
  */
 bool cdl_f32_gemm_ws(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d, void *ws,
 		     size_t ws_size) __attribute__((warn_unused_result));
+
+/*
+ * cdl_f32_gemm_ws split over par's workers (par NULL or one worker: just
+ * that). C is cut into slices of whole MR-row or NR-column panels, one per
+ * task, each run like cdl_f32_gemm_ws in worker w's workspace (ws + w *
+ * ws_stride, ws_size bytes each). Bit-identical to cdl_f32_gemm_ws: each C
+ * element is the same chain whatever the slice (see cdl_f32_gemm_ws), and a
+ * slice of the 8x32 AVX-512 kernel's GEMM that becomes a matrix-vector
+ * product is computed as that kernel would. false (nothing computed) if
+ * ws_size < cdl_f32_gemm_workspace_min.
+ */
+bool cdl_f32_gemm_parallel(const cdl_f32_gemm_kernel *kern, const cdl_f32_gemm_desc *d,
+			   const cdl_parallel *par, void *ws, size_t ws_stride, size_t ws_size)
+	__attribute__((warn_unused_result));
 
 /* The packing of a strided B (exposed for callbacks that fall back to it). */
 void cdl_f32_gemm_pack_b_strided(const float *b, size_t b_rs, size_t b_cs, size_t k0, size_t kc,

@@ -303,6 +303,69 @@ static cdl_status conv_infer(cdl_op_ctx *ctx)
 	return CDL_OK;
 }
 
+/* One Conv execution, shared by the tasks it is split into. */
+typedef struct conv_run {
+	const conv_plan *p;
+	cdl_f32_dwconv_fn dw;
+	const float *x, *w, *bias;
+	float *y;
+	/* depthwise: tasks share out the batch x cout channel planes */
+	size_t planes;
+	uint32_t tasks;
+#if defined(__x86_64__)
+	/* direct paths: one image and group at a time, tasks share out its rows */
+	const float *xg, *wg, *bg;
+	float *yg;
+	size_t panels; /* of 8 rows (the direct kernels' register tile) */
+	bool act_after;
+	float lo, hi;
+#endif
+} conv_run;
+
+static void conv_dw_task(void *arg, uint32_t t, uint32_t worker)
+{
+	const conv_run *r = arg;
+	const conv_plan *p = r->p;
+	const size_t c0 = r->planes * t / r->tasks, c1 = r->planes * (t + 1) / r->tasks;
+
+	(void)worker;
+	for (size_t c = c0; c < c1; c++) {
+		const size_t n = c / p->cout, oc = c % p->cout, grp = oc / p->cout_g;
+		const float *xg = r->x + (n * p->cin + grp * p->cin_g) * p->in_sp;
+
+		r->dw(&p->g, xg, r->w + oc * p->kprod, r->bias ? r->bias[oc] : 0.0f,
+		      r->y + c * p->out_sp, &p->act);
+	}
+}
+
+#if defined(__x86_64__)
+#define CONV_DIRECT_MR 8
+
+static void conv_direct_task(void *arg, uint32_t t, uint32_t worker)
+{
+	const conv_run *r = arg;
+	const conv_plan *p = r->p;
+	const size_t i0 = r->panels * t / r->tasks * CONV_DIRECT_MR;
+	size_t i1 = r->panels * (t + 1) / r->tasks * CONV_DIRECT_MR;
+	const float *bg = r->bg ? r->bg + i0 : NULL;
+	float *yg = r->yg + i0 * p->out_sp;
+
+	(void)worker;
+	if (i1 > p->cout_g)
+		i1 = p->cout_g;
+	if (i0 >= i1)
+		return;
+	if (p->path == CONV_1X1)
+		cdl_f32_conv1x1_direct__avx512(p->cin_g, r->xg, p->out_sp, i1 - i0,
+					       r->wg + i0 * p->k_gemm, bg, yg, r->lo, r->hi);
+	else
+		cdl_f32_conv3x3s1_direct__avx512(&p->g, p->cin_g, r->xg, i1 - i0,
+						 r->wg + i0 * p->k_gemm, bg, yg, r->lo, r->hi);
+	if (r->act_after)
+		cdl_act_apply(&p->act, yg, (i1 - i0) * p->out_sp);
+}
+#endif
+
 static cdl_status conv_execute(cdl_op_ctx *ctx)
 {
 	conv_plan p;
@@ -310,63 +373,64 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 	const cdl_f32_gemm_kernel *kern = cdl_f32_gemm_kernel_best();
 	const cdl_f32_dwconv_kernel *dwk = NULL;
 #if defined(__x86_64__)
-	bool direct = false, act_after = false;
-	float lo = 0.0f, hi = 0.0f;
+	bool direct = false;
 #endif
-	cdl_f32_dwconv_fn dw = cdl_f32_dwconv_channel__scalar;
-	const float *x = NULL, *w = NULL, *bias = NULL;
-	float *y = NULL;
+	conv_run r;
 
 	if (st)
 		return st;
+	memset(&r, 0, sizeof(r));
+	r.p = &p;
+	r.dw = cdl_f32_dwconv_channel__scalar;
 	if (p.path == CONV_DEPTHWISE && (dwk = cdl_f32_dwconv_kernel_best(&p.g)))
-		dw = dwk->fn;
+		r.dw = dwk->fn;
 #if defined(__x86_64__)
 	/* (a 1x1 plane is a matrix-vector product: the GEMM has a path for it) */
 	direct = cdl_kernels_isa() >= CDL_ISA_AVX512 &&
 		 ((p.path == CONV_1X1 && p.out_sp > 1) ||
 		  (p.path == CONV_GEMM && cdl_f32_conv3x3s1_fits(&p.g)));
-	act_after = conv_act_split(&p.act, &lo, &hi);
+	r.act_after = conv_act_split(&p.act, &r.lo, &r.hi);
 #endif
 	if (ctx->workspace_size < conv_workspace_min(&p))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
-	x = ctx->inputs[0]->data;
-	w = ctx->inputs[1]->data;
-	bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
-	y = ctx->outputs[0]->data;
+	r.x = ctx->inputs[0]->data;
+	r.w = ctx->inputs[1]->data;
+	r.bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
+	r.y = ctx->outputs[0]->data;
 
+	if (p.path == CONV_DEPTHWISE) {
+		/* every output plane on its own: the whole output is shared out */
+		r.planes = p.batch * p.cout;
+		r.tasks = cdl_par_tasks(ctx->par, r.planes * p.out_sp * p.kprod, r.planes);
+		cdl_op_parallel(ctx, conv_dw_task, &r, r.tasks);
+		return CDL_OK;
+	}
 	for (size_t n = 0; n < p.batch; n++) {
 		for (size_t grp = 0; grp < p.group; grp++) {
-			const float *xg = x + (n * p.cin + grp * p.cin_g) * p.in_sp;
-			const float *wg = w + grp * p.cout_g * p.k_gemm;
-			const float *bg = bias ? bias + grp * p.cout_g : NULL;
-			float *yg = y + (n * p.cout + grp * p.cout_g) * p.out_sp;
+			const float *xg = r.x + (n * p.cin + grp * p.cin_g) * p.in_sp;
+			const float *wg = r.w + grp * p.cout_g * p.k_gemm;
+			const float *bg = r.bias ? r.bias + grp * p.cout_g : NULL;
+			float *yg = r.y + (n * p.cout + grp * p.cout_g) * p.out_sp;
 			cdl_im2col_src src = {xg, p.cin_g, &p.g};
 			cdl_f32_gemm_desc d = {0};
 
-			if (p.path == CONV_DEPTHWISE) {
-				for (size_t oc = 0; oc < p.cout_g; oc++)
-					dw(&p.g, xg, wg + oc * p.kprod, bg ? bg[oc] : 0.0f,
-					   yg + oc * p.out_sp, &p.act);
-				continue;
-			}
-			d.m = p.cout_g;
-			d.n = p.out_sp;
-			d.k = p.k_gemm;
 #if defined(__x86_64__)
 			if (direct) {
-				/* no im2col or packed B: the micro-kernel reads the input */
-				if (p.path == CONV_1X1)
-					cdl_f32_conv1x1_direct__avx512(p.cin_g, xg, p.out_sp, d.m,
-								       wg, bg, yg, lo, hi);
-				else
-					cdl_f32_conv3x3s1_direct__avx512(&p.g, p.cin_g, xg, d.m, wg,
-									 bg, yg, lo, hi);
-				if (act_after)
-					cdl_act_apply(&p.act, yg, d.m * p.out_sp);
+				/* no im2col or packed B: the micro-kernel reads the input;
+				 * the tasks share out whole 8-row tiles */
+				r.xg = xg;
+				r.wg = wg;
+				r.bg = bg;
+				r.yg = yg;
+				r.panels = (p.cout_g + CONV_DIRECT_MR - 1) / CONV_DIRECT_MR;
+				r.tasks = cdl_par_tasks(ctx->par, p.cout_g * p.out_sp * p.k_gemm, r.panels);
+				cdl_op_parallel(ctx, conv_direct_task, &r, r.tasks);
 				continue;
 			}
 #endif
+			d.m = p.cout_g;
+			d.n = p.out_sp;
+			d.k = p.k_gemm;
 			d.a = wg;
 			d.a_rs = p.k_gemm;
 			d.a_cs = 1;
@@ -384,7 +448,8 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 			d.bias = bg;
 			d.act = &p.act;
 			/* cannot fail: the workspace was checked against the minimum */
-			if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+			if (!cdl_f32_gemm_parallel(kern, &d, ctx->par, ctx->workspace,
+						   ctx->workspace_stride, ctx->workspace_size))
 				return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		}
 	}

@@ -186,7 +186,8 @@ static cdl_status gemm_execute(cdl_op_ctx *ctx)
 	d.c = y;
 	d.ldc = g.n;
 	d.act = &act;
-	if (!cdl_f32_gemm_ws(cdl_f32_gemm_kernel_best(), &d, ctx->workspace, ctx->workspace_size))
+	if (!cdl_f32_gemm_parallel(cdl_f32_gemm_kernel_best(), &d, ctx->par, ctx->workspace,
+				   ctx->workspace_stride, ctx->workspace_size))
 		return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 	return CDL_OK;
 }
@@ -330,7 +331,8 @@ static cdl_status matmul_execute(cdl_op_ctx *ctx)
 		d.a = a;
 		d.b = b;
 		d.c = y;
-		if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+		if (!cdl_f32_gemm_parallel(kern, &d, ctx->par, ctx->workspace,
+					   ctx->workspace_stride, ctx->workspace_size))
 			return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		return CDL_OK;
 	}
@@ -344,7 +346,8 @@ static cdl_status matmul_execute(cdl_op_ctx *ctx)
 		d.a = a + oa;
 		d.b = b + obb;
 		d.c = y + ob * g.m * g.n;
-		if (!cdl_f32_gemm_ws(kern, &d, ctx->workspace, ctx->workspace_size))
+		if (!cdl_f32_gemm_parallel(kern, &d, ctx->par, ctx->workspace,
+					   ctx->workspace_stride, ctx->workspace_size))
 			return cdl_op_fail(ctx, CDL_ERR_INTERNAL, "workspace too small");
 		for (uint32_t i = g.batch_rank; i-- > 0;) {
 			if (++idx[i] < (size_t)g.batch[i])

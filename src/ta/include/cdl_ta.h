@@ -122,6 +122,8 @@ struct cdl_ta_stats {
 	uint64_t queries_left;       /* UINT64_MAX: unlimited */
 	uint64_t run_time_us;        /* time inside the TA in the last RUN */
 	uint64_t open_time_us;       /* time of OPEN_MODEL (verify + decrypt) */
+	uint32_t workers;            /* threads a RUN's inference is split over (>= 1) */
+	uint32_t reserved;           /* 0 */
 };
 
 #define CDL_TA_MAX_IO 16

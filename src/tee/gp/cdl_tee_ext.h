@@ -2,7 +2,8 @@
  * cdl's extensions to the TEE Internal API: what a TA needs from its TEE
  * beyond GlobalPlatform. Implemented by the host TEE (src/tee/host); an
  * OP-TEE build implements them over OP-TEE's own services (system PTA key
- * derivation, the TA heap statistics of libutils' malloc).
+ * derivation, the TA heap statistics of libutils' malloc) or without any
+ * (one worker thread).
  *
  * Freestanding like tee_internal_api.h.
  */
@@ -38,6 +39,20 @@ void cdl_tee_heap_stats(size_t *size, size_t *used, size_t *peak);
 TEE_Result cdl_tee_derive_ta_key(const void *label, size_t label_len,
 				 void *key, size_t key_len)
 	__attribute__((warn_unused_result));
+
+/*
+ * Worker threads the TEE lends a TA for computations it splits into
+ * independent tasks (cdl-tee --threads N). cdl_tee_worker_count() is how
+ * many run at once, the TA's own thread included (>= 1);
+ * cdl_tee_run_tasks() calls fn(arg, task, worker) for every task < n_tasks,
+ * worker < cdl_tee_worker_count() naming the thread, and returns when all
+ * have returned. A task may touch only memory (no TEE_* call). On OP-TEE a
+ * TA session is one thread: one worker, the tasks run one after another
+ * (parallelism there comes from sessions on several cores, docs/optee.md).
+ */
+uint32_t cdl_tee_worker_count(void);
+void cdl_tee_run_tasks(void (*fn)(void *arg, uint32_t task, uint32_t worker), void *arg,
+		       uint32_t n_tasks);
 
 #ifdef __cplusplus
 }

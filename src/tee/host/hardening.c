@@ -146,6 +146,8 @@ int cdl_harden_seccomp(void)
 	fprog.filter = prog;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
-	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog);
+	/* TSYNC: the worker threads started before (workers.c) get it too. */
+	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+			    &fprog);
 #endif
 }

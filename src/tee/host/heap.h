@@ -4,14 +4,19 @@
  * A pool is one fixed region, mapped at start-up from memfd_secret(2) where
  * the kernel has it (pages removed from the kernel's direct map, never
  * swapped, unreadable through /proc/PID/mem and ptrace even for root), else
- * anonymous memory locked with mlock(2) and excluded from core dumps. Two
+ * anonymous memory locked with mlock(2) (which faults every page in) and
+ * excluded from core dumps; a memfd_secret TA heap is faulted in by a
+ * background thread (cdl_pool_prefault_background). Two
  * pools exist: the TA heap (TEE_Malloc, the secure-memory budget of DESIGN §6)
  * and the core pool (the TEE's own state: OpenSSL, objects, storage data),
  * which like OP-TEE's core memory does not count against the TA's budget.
+ * With --threads N a third region holds the N - 1 worker threads' stacks
+ * (workers.c; used as plain memory, not through the allocator).
  *
  * The allocator: boundary tags with first-fit over power-of-two bins (a small
- * TLSF), O(1) coalescing; freed blocks are wiped. Single-threaded, like
- * cdl-tee.
+ * TLSF), O(1) coalescing; freed blocks are wiped. Single-threaded: only
+ * the serving thread allocates (worker threads run engine kernels on memory
+ * allocated before).
  */
 #ifndef CDL_TEE_HOST_HEAP_H
 #define CDL_TEE_HOST_HEAP_H
@@ -46,10 +51,16 @@ bool cdl_pool_contains(const struct cdl_pool *pool, const void *p, size_t n);
 /* Bytes usable in the block of p. */
 size_t cdl_pool_usable(const struct cdl_pool *pool, const void *p);
 
+/* Starts a thread that faults in the pool's memfd_secret pages (reading one
+ * byte of each) while the TEE serves, so that loading a model does not take
+ * the faults; returns once the thread runs (before the seccomp filter).
+ * 0, or -1 with errno; a no-op for mlock'ed pools. */
+int cdl_pool_prefault_background(const struct cdl_pool *pool);
+
 /* Parses "16M", "4m", "512K", "1G", "65536" into bytes. Returns 0 if bad. */
 size_t cdl_parse_size(const char *s);
 
-/* The two pools of the process. */
+/* The two allocating pools of the process. */
 extern struct cdl_pool cdl_ta_heap;
 extern struct cdl_pool cdl_core_heap;
 

@@ -45,6 +45,12 @@ extern const uint8_t *cdl_keys_name_key;    /* 32 bytes, core pool */
 /* Fetches the algorithms once, before the seccomp filter; 0 or -1. */
 int cdl_crypto_init(void);
 
+/* ---- workers.c ---- */
+/* Starts threads - 1 worker threads for the TA (cdl_tee_run_tasks); 0 for
+ * threads <= 1 (the TA runs on the serving thread alone), -1 on failure
+ * (said on stderr). Before the seccomp filter. */
+int cdl_host_workers_start(uint32_t threads);
+
 /* ---- hardening.c ---- */
 void cdl_harden_early(void);
 /* Installs the seccomp allow-list; 0, or -1 with errno. */

@@ -75,6 +75,7 @@ static void usage(FILE *f)
 		"  --fd N            serve the connected socket N (used when spawned)\n"
 		"  --listen SOCKET   listen on a Unix socket (created 0600)\n"
 		"  --heap-size SIZE  secure heap of the TA, e.g. 4M, 16M (default: $CDL_TEE_HEAP or 16M)\n"
+		"  --threads N       threads an inference may use, 1-64 (default: $CDL_TEE_THREADS or 1)\n"
 		"  --state-dir DIR   state directory (default: $CDL_TEE_DIR, else\n"
 		"                    $XDG_DATA_HOME/cdl, else ~/.local/share/cdl)\n"
 		"  --no-seccomp      do not install the system call filter (debugging)\n"
@@ -155,6 +156,7 @@ int cdl_tee_main(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "heap-size", required_argument, NULL, 'H' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -164,6 +166,8 @@ int cdl_tee_main(int argc, char **argv)
 	char state_dir[4096];
 	const char *listen_path = NULL;
 	const char *heap_arg = NULL;
+	const char *threads_arg = NULL;
+	unsigned long threads = 1;
 	const char *dir_arg = NULL;
 	bool seccomp = true;
 	size_t heap_size = DEFAULT_HEAP;
@@ -190,6 +194,9 @@ int cdl_tee_main(int argc, char **argv)
 			break;
 		case 'H':
 			heap_arg = optarg;
+			break;
+		case 'T':
+			threads_arg = optarg;
 			break;
 		case 'd':
 			dir_arg = optarg;
@@ -222,6 +229,19 @@ int cdl_tee_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!threads_arg)
+		threads_arg = getenv("CDL_TEE_THREADS");
+	if (threads_arg && *threads_arg) {
+		char *end = NULL;
+
+		errno = 0;
+		threads = strtoul(threads_arg, &end, 10);
+		if (errno || *end || threads < 1 || threads > 64) {
+			fprintf(stderr, "cdl-tee: failed to use thread count '%s': must be 1..64\n",
+				threads_arg);
+			return 2;
+		}
+	}
 	if (sock >= 0) {
 		if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 		    type != SOCK_SEQPACKET) {
@@ -245,6 +265,8 @@ int cdl_tee_main(int argc, char **argv)
 			heap_size);
 		return 1;
 	}
+	if (cdl_pool_prefault_background(&cdl_ta_heap) != 0)
+		cdl_host_log("cannot fault in the TA heap ahead of use: %s", strerror(errno));
 	if (dir_arg) {
 		snprintf(state_dir, sizeof(state_dir), "%s", dir_arg);
 	} else if (default_state_dir(state_dir, sizeof(state_dir)) != 0) {
@@ -262,10 +284,12 @@ int cdl_tee_main(int argc, char **argv)
 		fprintf(stderr, "cdl-tee: failed to initialise OpenSSL (AES-GCM, SHA-256, HMAC, EC P-256)\n");
 		return 1;
 	}
+	if (cdl_host_workers_start((uint32_t)threads) != 0)
+		return 1;
 	if (cdl_host_verbose)
-		cdl_host_log("TA heap %zu bytes (%s), core pool %zu bytes (%s), state %s",
+		cdl_host_log("TA heap %zu bytes (%s), core pool %zu bytes (%s), %lu thread(s), state %s",
 			     cdl_ta_heap.size, cdl_ta_heap.backing,
-			     cdl_core_heap.size, cdl_core_heap.backing, state_dir);
+			     cdl_core_heap.size, cdl_core_heap.backing, threads, state_dir);
 	if (seccomp && !cdl_harden_seccomp_supported()) {
 		cdl_host_log("built without the seccomp filter (sanitizer build or CDL_TEE_SECCOMP=OFF)");
 		seccomp = false;

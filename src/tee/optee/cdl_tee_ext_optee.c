@@ -24,6 +24,11 @@
  *       extra = label || block index (1 byte) || key_len (1 byte),
  *   an injective encoding: different (label, key_len) never share a block.
  *
+ * cdl_tee_worker_count / cdl_tee_run_tasks: an OP-TEE TA session runs on one
+ *   thread of one core (OP-TEE has no threads inside a TA), so there is one
+ *   worker and the tasks run in turn. A device uses its cores with several
+ *   sessions instead (docs/optee.md, "Using several cores").
+ *
  * Not compiled here (no TA dev kit on this machine): tests/optee compiles it
  * against stand-ins of the OP-TEE headers it uses, to catch mistakes in it.
  */
@@ -139,4 +144,16 @@ TEE_Result cdl_tee_derive_ta_key(const void *label, size_t label_len, void *key,
 	if (res != TEE_SUCCESS)
 		TEE_MemFill(key, 0, key_len);
 	return res;
+}
+
+uint32_t cdl_tee_worker_count(void)
+{
+	return 1;
+}
+
+void cdl_tee_run_tasks(void (*fn)(void *arg, uint32_t task, uint32_t worker), void *arg,
+		       uint32_t n_tasks)
+{
+	for (uint32_t t = 0; t < n_tasks; t++)
+		fn(arg, t, 0);
 }

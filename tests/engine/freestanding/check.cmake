@@ -1,22 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# The engine is freestanding (DESIGN §3): this compiles every engine source
-# with -ffreestanding -nostdinc, the compiler's own header directory and a
-# shim string.h (tests/engine/freestanding/include) as the only system
-# headers, then checks
-#   1. every header a source pulls in is one of the allowed ones: the engine's
-#      own (src/engine), include/cdl, the shim, and from the compiler's
-#      directory only stddef.h stdint.h stdbool.h limits.h float.h (with the
-#      files they include themselves) or SIMD intrinsics headers;
+# Freestanding checks (DESIGN §3): engine.freestanding (the engine) and
+# ta.freestanding[_aarch64] (the whole trusted side: src/ta, the engine, the
+# package reader). This compiles every source as a TA would, with
+# -ffreestanding -nostdinc, the compiler's own header directory and a shim
+# string.h (tests/engine/freestanding/include; SHIMS_AFTER adds directories
+# searched after the compiler's) as the only system headers, then checks
+#   1. every header a source pulls in is one of the allowed ones: our own
+#      (HEADER_ROOTS: by default src/engine and include/cdl), the shims, and
+#      from the compiler's directory only stddef.h stdint.h stdbool.h limits.h
+#      float.h (with the files they include themselves) or SIMD intrinsics
+#      headers;
 #   2. every symbol the objects need and do not define themselves is one of
-#      memcpy memmove memset memcmp strlen strcmp strncmp, or a compiler
-#      helper routine of libgcc / the ARM EABI (__udivdi3, __aeabi_uidiv, ...)
-#      or the linker-defined _GLOBAL_OFFSET_TABLE_.
+#      memcpy memmove memset memcmp strlen strcmp strncmp, EXTRA_SYMBOLS, a
+#      GP Internal API function (TEE_*) when ALLOW_GP, or a compiler helper
+#      routine of libgcc / the ARM EABI (__udivdi3, __aeabi_uidiv, ...) or the
+#      linker-defined _GLOBAL_OFFSET_TABLE_;
+#   3. the objects define every symbol of ENTRY_POINTS.
 # The shim directory also holds an empty mm_malloc.h: GCC's x86 intrinsics
 # headers include it, and GCC's own includes <stdlib.h>.
 #
 # cmake -DCC=<compiler> -DNM=<nm> -DSOURCES=<a.c|b.c|...> -DSRC_DIR=<repo>
-#       -DOUT_DIR=<scratch dir> -P check.cmake
+#       -DOUT_DIR=<scratch dir> [-DWHAT=<what the sources are, for messages>]
+#       [-DSHIMS_AFTER=<dir|...>] [-DINCLUDE_DIRS=<dir|...>]
+#       [-DHEADER_ROOTS=<repo-relative dir|...>] [-DEXTRA_SYMBOLS=<sym|...>]
+#       [-DALLOW_GP=ON] [-DENTRY_POINTS=<sym|...>] -P check.cmake
 
 foreach(v CC SOURCES SRC_DIR OUT_DIR)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
@@ -26,7 +34,15 @@ endforeach()
 if(NOT NM)
   find_program(NM nm REQUIRED)
 endif()
-string(REPLACE "|" ";" SOURCES "${SOURCES}")
+if(NOT WHAT)
+  set(WHAT "the engine")
+endif()
+if(NOT HEADER_ROOTS)
+  set(HEADER_ROOTS "src/engine|include/cdl")
+endif()
+foreach(v SOURCES SHIMS_AFTER INCLUDE_DIRS HEADER_ROOTS EXTRA_SYMBOLS ENTRY_POINTS)
+  string(REPLACE "|" ";" ${v} "${${v}}")
+endforeach()
 get_filename_component(SHIM_DIR ${CMAKE_CURRENT_LIST_DIR}/include ABSOLUTE)
 
 execute_process(COMMAND ${CC} -print-file-name=include
@@ -37,15 +53,25 @@ endif()
 get_filename_component(CC_INC ${CC_INC} REALPATH)
 
 set(ALLOWED_CC_HEADERS stddef.h stdint.h stdint-gcc.h stdbool.h limits.h syslimits.h float.h)
-set(ALLOWED_SYMBOLS memcpy memmove memset memcmp strlen strcmp strncmp)
+set(ALLOWED_SYMBOLS memcpy memmove memset memcmp strlen strcmp strncmp ${EXTRA_SYMBOLS})
 
 file(REMOVE_RECURSE ${OUT_DIR})
 file(MAKE_DIRECTORY ${OUT_DIR})
 
 set(FLAGS -std=gnu11 -O2 -ffreestanding -fno-builtin -nostdinc -fno-stack-protector
   -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter
-  -isystem ${SHIM_DIR} -isystem ${CC_INC}
-  -I${SRC_DIR}/include -I${SRC_DIR}/src)
+  -isystem ${SHIM_DIR} -isystem ${CC_INC})
+foreach(d ${SHIMS_AFTER})
+  list(APPEND FLAGS -isystem ${d})
+endforeach()
+list(APPEND FLAGS -I${SRC_DIR}/include -I${SRC_DIR}/src)
+foreach(d ${INCLUDE_DIRS})
+  list(APPEND FLAGS -I${d})
+endforeach()
+set(ROOTS ${SHIM_DIR} ${SHIMS_AFTER})
+foreach(d ${HEADER_ROOTS})
+  list(APPEND ROOTS ${SRC_DIR}/${d})
+endforeach()
 
 set(OBJECTS)
 set(failed 0)
@@ -56,7 +82,7 @@ foreach(src ${SOURCES})
   execute_process(COMMAND ${CC} ${FLAGS} -MD -MF ${obj}.d -c ${src} -o ${obj}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(rc)
-    message(SEND_ERROR "${rel} does not compile freestanding:\n${out}${err}")
+    message(SEND_ERROR "${rel} does not compile freestanding with ${CC}:\n${out}${err}")
     set(failed 1)
     continue()
   endif()
@@ -75,7 +101,7 @@ foreach(src ${SOURCES})
     get_filename_component(name ${h} NAME)
     get_filename_component(dir ${h} DIRECTORY)
     set(ok 0)
-    foreach(root ${SRC_DIR}/src/engine ${SRC_DIR}/include/cdl ${SHIM_DIR})
+    foreach(root ${ROOTS})
       get_filename_component(root ${root} REALPATH)
       string(FIND "${h}" "${root}/" pos)
       if(pos EQUAL 0)
@@ -89,7 +115,7 @@ foreach(src ${SOURCES})
       endif()
     endif()
     if(NOT ok)
-      message(SEND_ERROR "${rel} includes ${h}: not allowed in the engine (DESIGN §3)")
+      message(SEND_ERROR "${rel} includes ${h}: not allowed in ${WHAT} (DESIGN §3)")
       set(failed 1)
     endif()
   endforeach()
@@ -98,7 +124,7 @@ if(failed)
   message(FATAL_ERROR "freestanding check failed")
 endif()
 
-# 2. symbols: needed by some object, defined by none
+# 2. symbols: needed by some object, defined by none; 3. the entry points
 execute_process(COMMAND ${NM} -u ${OBJECTS} OUTPUT_VARIABLE undef RESULT_VARIABLE rc1)
 execute_process(COMMAND ${NM} --defined-only ${OBJECTS} OUTPUT_VARIABLE defs RESULT_VARIABLE rc2)
 if(rc1 OR rc2)
@@ -111,6 +137,13 @@ foreach(line ${defs})
     list(APPEND defined ${CMAKE_MATCH_1})
   endif()
 endforeach()
+foreach(ep ${ENTRY_POINTS})
+  list(FIND defined ${ep} i)
+  if(i EQUAL -1)
+    message(SEND_ERROR "${WHAT} does not define ${ep}")
+    set(failed 1)
+  endif()
+endforeach()
 set(needed)
 string(REPLACE "\n" ";" undef "${undef}")
 foreach(line ${undef})
@@ -121,6 +154,7 @@ endforeach()
 list(REMOVE_DUPLICATES needed)
 set(bad)
 set(external)
+set(gp 0)
 foreach(sym ${needed})
   list(FIND defined ${sym} i)
   if(i GREATER -1)
@@ -129,6 +163,10 @@ foreach(sym ${needed})
   list(APPEND external ${sym})
   list(FIND ALLOWED_SYMBOLS ${sym} j)
   if(j GREATER -1)
+    continue()
+  endif()
+  if(ALLOW_GP AND sym MATCHES "^TEE_[A-Za-z0-9]+$")
+    math(EXPR gp "${gp} + 1")
     continue()
   endif()
   # libgcc / EABI helper routines; the GOT symbol is defined by the linker
@@ -141,7 +179,14 @@ foreach(sym ${needed})
   list(APPEND bad ${sym})
 endforeach()
 if(bad)
-  message(FATAL_ERROR "the engine needs symbols a TA does not have: ${bad}")
+  message(FATAL_ERROR "${WHAT} needs symbols a TA does not have: ${bad}")
+endif()
+if(failed)
+  message(FATAL_ERROR "freestanding check failed")
 endif()
 list(LENGTH OBJECTS n)
-message(STATUS "freestanding: ${n} engine sources OK; external symbols: ${external}")
+if(ALLOW_GP)
+  message(STATUS "freestanding (${CC}): ${n} sources of ${WHAT} OK, ${gp} GP functions used")
+else()
+  message(STATUS "freestanding (${CC}): ${n} sources of ${WHAT} OK; external symbols: ${external}")
+endif()
