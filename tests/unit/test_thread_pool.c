@@ -40,7 +40,7 @@ static void task(void *arg, uint32_t t, uint32_t worker)
 	section *s = arg;
 	uint32_t now = __atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 	uint32_t most = __atomic_load_n(&s->most_in_flight, __ATOMIC_SEQ_CST);
-	volatile uint32_t x = 0;
+	uint32_t x = 0;
 
 	while (now > most && !__atomic_compare_exchange_n(&s->most_in_flight, &most, now, false,
 							  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -49,7 +49,7 @@ static void task(void *arg, uint32_t t, uint32_t worker)
 		__atomic_add_fetch(&s->bad_worker, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&s->runs[t], 1, __ATOMIC_SEQ_CST);
 	for (uint32_t i = 0; i < s->spin; i++)
-		x += i;
+		__asm__ volatile("" : "+r"(x) : "r"(i)); /* busy work the compiler keeps */
 	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 }
 
