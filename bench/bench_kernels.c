@@ -351,13 +351,23 @@ static void bench_gemm(const machine *m)
 typedef struct conv_shape {
 	const char *name;
 	int64_t cin, cout, hw, k, s;
+	bool no_pad; /* else k / 2 on each side */
 } conv_shape;
 
-/* The 3x3 convolutions of resnet18 (and its 7x7 stem), batch 1. */
+/* The 3x3 convolutions of resnet18 (and its 7x7 stem), batch 1; then the
+ * stride-2 3x3 ones: resnet18's downsampling layers and the first layers of
+ * mobilenet_v2 and squeezenet1_1. */
 static const conv_shape conv_shapes[] = {
-    {"resnet18 conv1 7x7/2", 3, 64, 224, 7, 2},	 {"resnet18 layer1 3x3", 64, 64, 56, 3, 1},
-    {"resnet18 layer2 3x3", 128, 128, 28, 3, 1}, {"resnet18 layer3 3x3", 256, 256, 14, 3, 1},
-    {"resnet18 layer4 3x3", 512, 512, 7, 3, 1},
+    {"resnet18 conv1 7x7/2", 3, 64, 224, 7, 2, false},
+    {"resnet18 layer1 3x3", 64, 64, 56, 3, 1, false},
+    {"resnet18 layer2 3x3", 128, 128, 28, 3, 1, false},
+    {"resnet18 layer3 3x3", 256, 256, 14, 3, 1, false},
+    {"resnet18 layer4 3x3", 512, 512, 7, 3, 1, false},
+    {"resnet18 layer2.0 3x3/2", 64, 128, 56, 3, 2, false},
+    {"resnet18 layer3.0 3x3/2", 128, 256, 28, 3, 2, false},
+    {"resnet18 layer4.0 3x3/2", 256, 512, 14, 3, 2, false},
+    {"mobilenet_v2 conv0 3x3/2", 3, 32, 224, 3, 2, false},
+    {"squeezenet conv0 3x3/2 p0", 3, 64, 224, 3, 2, true},
 };
 
 static void conv_geom(const conv_shape *c, cdl_conv_geom *g)
@@ -370,7 +380,7 @@ static void conv_geom(const conv_shape *c, cdl_conv_geom *g)
 		g->in[a] = c->hw;
 		g->kernel[a] = c->k;
 		g->stride[a] = c->s;
-		g->pad[a] = c->k / 2;
+		g->pad[a] = c->no_pad ? 0 : c->k / 2;
 		g->out[a] = (c->hw + 2 * g->pad[a] - c->k) / c->s + 1;
 	}
 }
@@ -403,14 +413,15 @@ typedef struct direct_run {
 	size_t channels, m;
 	const float *x, *w;
 	float *y;
+	size_t (*fn)(const cdl_conv_geom *g, size_t channels, const float *x, size_t m,
+		     const float *w, const float *bias, float *y, float lo, float hi);
 } direct_run;
 
 static void run_direct(void *arg)
 {
 	direct_run *r = arg;
 
-	cdl_f32_conv3x3s1_direct__avx512(r->g, r->channels, r->x, r->m, r->w, NULL, r->y,
-					 -__builtin_inff(), __builtin_inff());
+	r->fn(r->g, r->channels, r->x, r->m, r->w, NULL, r->y, -__builtin_inff(), __builtin_inff());
 }
 #endif
 
@@ -421,7 +432,7 @@ static void bench_conv(const machine *m)
 
 	printf(
 	    "\n-- convolution as GEMM (weights read in place, im2col packed per block; \"dir\":\n"
-	    "   3x3 stride 1 read from the input by the micro-kernel, no im2col)\n");
+	    "   3x3 stride 1 or 2 read from the input by the micro-kernel, no im2col)\n");
 	for (size_t s = 0; s < sizeof(conv_shapes) / sizeof(conv_shapes[0]); s++) {
 		const conv_shape *c = &conv_shapes[s];
 		cdl_conv_geom g;
@@ -460,13 +471,17 @@ static void bench_conv(const machine *m)
 			free(r.ws);
 		}
 #if defined(__x86_64__)
-		if (cdl_kernels_isa() >= CDL_ISA_AVX512 && cdl_f32_conv3x3s1_fits(&g)) {
+		if (cdl_kernels_isa() >= CDL_ISA_AVX512 &&
+		    (cdl_f32_conv3x3s1_fits(&g) || cdl_f32_conv3x3s2_fits(&g))) {
 			direct_run d = {&g,
 					(size_t)c->cin,
 					(size_t)c->cout,
 					x,
 					buf((size_t)c->cout * kk, 8),
-					buf((size_t)c->cout * n, 9)};
+					buf((size_t)c->cout * n, 9),
+					cdl_f32_conv3x3s1_fits(&g)
+					    ? cdl_f32_conv3x3s1_direct__avx512
+					    : cdl_f32_conv3x3s2_direct__avx512};
 
 			report(m, "conv", "8x32-avx512 dir", CDL_ISA_AVX512, c->name,
 			       2.0 * (double)c->cout * (double)n * (double)kk,
@@ -528,8 +543,10 @@ typedef struct dw_shape {
 /* Depthwise layers of mobilenet_v2 (3x3) and of mobilenet_v3 / efficientnet (5x5). */
 static const dw_shape dw_shapes[] = {
     {"mbv2 112x112x32 3x3/1", 32, 112, 3, 1}, {"mbv2 112x112x96 3x3/2", 96, 112, 3, 2},
-    {"mbv2 28x28x192 3x3/1", 192, 28, 3, 1},  {"mbv2 14x14x576 3x3/1", 576, 14, 3, 1},
-    {"mbv3 28x28x96 5x5/2", 96, 28, 5, 2},    {"mbv3 7x7x576 5x5/1", 576, 7, 5, 1},
+    {"mbv2 56x56x144 3x3/1", 144, 56, 3, 1},  {"mbv2 28x28x192 3x3/1", 192, 28, 3, 1},
+    {"mbv2 14x14x576 3x3/1", 576, 14, 3, 1},  {"mbv2 14x14x576 3x3/2", 576, 14, 3, 2},
+    {"mbv2 7x7x960 3x3/1", 960, 7, 3, 1},     {"mbv3 28x28x96 5x5/2", 96, 28, 5, 2},
+    {"mbv3 14x14x240 5x5/1", 240, 14, 5, 1},  {"mbv3 7x7x576 5x5/1", 576, 7, 5, 1},
 };
 
 typedef struct dw_run {
@@ -561,7 +578,7 @@ static void bench_dwconv(const machine *m)
 	printf("\n-- depthwise convolution (Relu fused), every channel of the layer\n");
 	for (size_t s = 0; s < sizeof(dw_shapes) / sizeof(dw_shapes[0]); s++) {
 		const dw_shape *d = &dw_shapes[s];
-		const conv_shape cs = {d->name, d->c, d->c, d->hw, d->k, d->s};
+		const conv_shape cs = {d->name, d->c, d->c, d->hw, d->k, d->s, false};
 		cdl_conv_geom g;
 		dw_run r;
 		double flops = 0;

@@ -2,9 +2,23 @@
 /*
  * Activations fused into the epilogue of Conv/Gemm/MatMul/Add/BatchNorm
  * (see op.h). The same definitions as the standalone ONNX ops.
+ *
+ * cdl_act_apply's scalar loops are the reference. On x86 the piecewise-linear
+ * activations (Relu, LeakyRelu, Clip, HardSigmoid, HardSwish) also run as
+ * AVX-512 / AVX2 loops, picked with cdl_kernels_isa(): the same operations in
+ * the same order (a multiply, then an add: no FMA), and every select written
+ * as vmaxps / vminps / a compare with the scalar comparison's operands, so
+ * that NaN and -0 come out as the scalar code makes them -- the same bits
+ * (tests/engine/test_kernels.c checks them under every cap). Sigmoid and Tanh
+ * stay scalar (mathf).
  */
+#include "kernels/isa.h"
 #include "mathf.h"
 #include "op.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static const char *const act_names[] = {
 	[CDL_ACT_NONE] = "None",
@@ -73,10 +87,149 @@ bool cdl_act_from_onnx(const cdl_node *n, cdl_act *act)
 	return true;
 }
 
+#if defined(__x86_64__)
+/*
+ * The vector forms, each the scalar expression of cdl_act_apply lane by lane.
+ * vmaxps(a, b) is a > b ? a : b and vminps(a, b) a < b ? a : b, the second
+ * operand when either is NaN:
+ *   Relu        x > 0 ? x : 0                 max(x, 0)
+ *   Clip        x < lo ? lo : x               max(lo, x)
+ *               v > hi ? hi : v               min(hi, v)
+ *   HardSigmoid v < 0 ? 0 : (v > 1 ? 1 : v)   min(1, max(0, v))
+ *   LeakyRelu   x >= 0 ? x : x * alpha        blend on x >= 0 (ordered: NaN takes x * alpha)
+ * HardSigmoid's v is alpha * x + beta, HardSwish's gate x * (1/6) + 0.5 and
+ * its result x * gate, as in the scalar code.
+ */
+#define ACT_VEC_LOOP(W, PS, MASK_T, MASK_OF, EXPR)                                                 \
+	do {                                                                                       \
+		size_t i_ = 0;                                                                     \
+		for (; i_ + (W) <= n; i_ += (W)) {                                                 \
+			PS v = LOADU(x + i_);                                                      \
+			v = EXPR;                                                                  \
+			STOREU(x + i_, v);                                                         \
+		}                                                                                  \
+		if (i_ < n) {                                                                      \
+			const MASK_T m_ = MASK_OF(n - i_);                                         \
+			PS v = MLOAD(x + i_, m_);                                                  \
+			v = EXPR;                                                                  \
+			MSTORE(x + i_, m_, v);                                                     \
+		}                                                                                  \
+	} while (0)
+
+#define LOADU(p) _mm512_loadu_ps(p)
+#define STOREU(p, v) _mm512_storeu_ps(p, v)
+#define MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
+#define MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define MASK16(r) ((__mmask16)((1u << (r)) - 1u))
+
+__attribute__((target("avx512f"))) static bool act_avx512(const cdl_act *act, float *x, size_t n)
+{
+	const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+	const __m512 a = _mm512_set1_ps(act->alpha), b = _mm512_set1_ps(act->beta);
+	const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), half = _mm512_set1_ps(0.5f);
+
+	switch (act->kind) {
+	case CDL_ACT_RELU:
+		ACT_VEC_LOOP(16, __m512, __mmask16, MASK16, _mm512_max_ps(v, zero));
+		return true;
+	case CDL_ACT_LEAKY_RELU:
+		ACT_VEC_LOOP(16, __m512, __mmask16, MASK16,
+			     _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GE_OQ),
+						  _mm512_mul_ps(v, a), v));
+		return true;
+	case CDL_ACT_CLIP:
+		ACT_VEC_LOOP(16, __m512, __mmask16, MASK16,
+			     _mm512_min_ps(b, _mm512_max_ps(a, v)));
+		return true;
+	case CDL_ACT_HARD_SIGMOID:
+		ACT_VEC_LOOP(
+		    16, __m512, __mmask16, MASK16,
+		    _mm512_min_ps(one, _mm512_max_ps(zero, _mm512_add_ps(_mm512_mul_ps(a, v), b))));
+		return true;
+	case CDL_ACT_HARD_SWISH:
+		ACT_VEC_LOOP(16, __m512, __mmask16, MASK16,
+			     _mm512_mul_ps(v, _mm512_min_ps(
+						  one, _mm512_max_ps(zero, _mm512_add_ps(
+									       _mm512_mul_ps(v, sixth),
+									       half)))));
+		return true;
+	default:
+		return false;
+	}
+}
+
+#undef LOADU
+#undef STOREU
+#undef MLOAD
+#undef MSTORE
+
+/* AVX2: vmaskmovps for the tail (it never touches a masked-off lane). */
+static const int32_t act_first_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+#define LOADU(p) _mm256_loadu_ps(p)
+#define STOREU(p, v) _mm256_storeu_ps(p, v)
+#define MLOAD(p, m) _mm256_maskload_ps(p, m)
+#define MSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define MASK8(r) _mm256_loadu_si256((const __m256i *)(act_first_lanes + 8 - (r)))
+
+__attribute__((target("avx2"))) static bool act_avx2(const cdl_act *act, float *x, size_t n)
+{
+	const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+	const __m256 a = _mm256_set1_ps(act->alpha), b = _mm256_set1_ps(act->beta);
+	const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), half = _mm256_set1_ps(0.5f);
+
+	switch (act->kind) {
+	case CDL_ACT_RELU:
+		ACT_VEC_LOOP(8, __m256, __m256i, MASK8, _mm256_max_ps(v, zero));
+		return true;
+	case CDL_ACT_LEAKY_RELU:
+		ACT_VEC_LOOP(8, __m256, __m256i, MASK8,
+			     _mm256_blendv_ps(_mm256_mul_ps(v, a), v,
+					      _mm256_cmp_ps(v, zero, _CMP_GE_OQ)));
+		return true;
+	case CDL_ACT_CLIP:
+		ACT_VEC_LOOP(8, __m256, __m256i, MASK8, _mm256_min_ps(b, _mm256_max_ps(a, v)));
+		return true;
+	case CDL_ACT_HARD_SIGMOID:
+		ACT_VEC_LOOP(
+		    8, __m256, __m256i, MASK8,
+		    _mm256_min_ps(one, _mm256_max_ps(zero, _mm256_add_ps(_mm256_mul_ps(a, v), b))));
+		return true;
+	case CDL_ACT_HARD_SWISH:
+		ACT_VEC_LOOP(8, __m256, __m256i, MASK8,
+			     _mm256_mul_ps(v, _mm256_min_ps(
+						  one, _mm256_max_ps(zero, _mm256_add_ps(
+									       _mm256_mul_ps(v, sixth),
+									       half)))));
+		return true;
+	default:
+		return false;
+	}
+}
+
+#undef LOADU
+#undef STOREU
+#undef MLOAD
+#undef MSTORE
+#undef MASK8
+#undef MASK16
+#undef ACT_VEC_LOOP
+#endif /* __x86_64__ */
+
 void cdl_act_apply(const cdl_act *act, float *x, size_t n)
 {
 	size_t i;
 
+#if defined(__x86_64__)
+	if (act->kind != CDL_ACT_NONE && n) {
+		const int isa = cdl_kernels_isa();
+
+		if (isa >= CDL_ISA_AVX512 && act_avx512(act, x, n))
+			return;
+		if (isa >= CDL_ISA_AVX2 && act_avx2(act, x, n))
+			return;
+	}
+#endif
 	switch (act->kind) {
 	case CDL_ACT_NONE:
 		break;

@@ -467,7 +467,8 @@ static cdl_status plan_tiles(const cdl_plan *plan, const resident_sel *sel, uint
 		/*
 		 * Whether every tile reads its input in place (the AVX-512 direct
 		 * 1x1 and 3x3 stride-1 kernels: the output plane is the input
-		 * plane) rather than packing it again (im2col) per tile.
+		 * plane; the 3x3 stride-2 kernel, pads 0 or 1) rather than
+		 * packing it again (im2col) per tile.
 		 */
 		if (cdl_kernels_isa() >= CDL_ISA_AVX512 && x->desc.rank == 4) {
 			uint32_t ns = 0, nd = 0, np = 0;
@@ -482,6 +483,12 @@ static cdl_status plan_tiles(const cdl_plan *plan, const resident_sel *sel, uint
 				   (!dl || (nd == 2 && dl[0] == 1 && dl[1] == 1)) &&
 				   ((kh == 1 && kw == 1 && y->desc.dims[2] * y->desc.dims[3] > 1) ||
 				    (kh == 3 && kw == 3 && pd && np == 4 && pd[0] == 1 && pd[1] == 1));
+			in_place = in_place ||
+				   (kh == 3 && kw == 3 && st && ns == 2 && st[0] == 2 &&
+				    st[1] == 2 && (!dl || (nd == 2 && dl[0] == 1 && dl[1] == 1)) &&
+				    (!pd || (np == 4 && pd[0] >= 0 && pd[0] <= 1 && pd[1] >= 0 &&
+					     pd[1] <= 1 && pd[2] >= 0 && pd[2] <= 1 && pd[3] >= 0 &&
+					     pd[3] <= 1)));
 		}
 	} else {
 		const int64_t trans_a = cdl_attr_int(n, "transA", 0);

@@ -6,7 +6,9 @@
  *  - many random shapes against naive double-precision references, covering
  *    the depthwise, 1x1 and im2col paths, groups, dilations, strides,
  *    asymmetric pads, auto_pad, 1-D/2-D/3-D, fused activations and sizes
- *    past the GEMM's cache blocks;
+ *    past the GEMM's cache blocks; on the im2col path, the bits of the
+ *    im2col GEMM with the same micro-kernel (which the AVX-512 direct 3x3
+ *    kernels, stride 1 and 2, must reproduce), and split over 3 workers;
  *  - every GEMM micro-kernel variant against the scalar reference;
  *  - invalid attributes and shapes that infer must refuse.
  * Tolerance: |got - ref| <= 1e-5 * sum|terms| + 1e-6 (float32 accumulation
@@ -573,6 +575,81 @@ static int64_t conv_out_dim(const conv_case *c, int i, int64_t *head)
 	return (c->in[i] + c->pb[i] + c->pe[i] - dk) / c->s[i] + 1;
 }
 
+/*
+ * A case on the im2col path (a kernel larger than 1x1, not depthwise) gives
+ * the bits of the im2col GEMM with the kernel the op picks under the current
+ * cap, image by image and group by group: where the op reads the input in
+ * place instead (AVX-512: 3x3 stride 1 'same', 3x3 stride 2), it must not
+ * change a bit. 1 if it does.
+ */
+static int check_im2col_bits(const conv_case *c, const cdl_act *act, const float *x, const float *w,
+			     const float *b, const int64_t *out, const int64_t *head,
+			     const float *y, const char *label)
+{
+	const int64_t cin_g = c->cin / c->group, cout_g = c->cout / c->group;
+	const uint32_t off = 3 - c->nsp;
+	const cdl_f32_gemm_kernel *kern = cdl_f32_gemm_kernel_best();
+	cdl_conv_geom g;
+	size_t in_sp = 1, out_sp = 1, kprod = 1, k = 0;
+	bool one = true;
+	float *yg = NULL;
+	void *ws = NULL;
+	int bad = 0;
+
+	for (uint32_t i = 0; i < c->nsp; i++)
+		one = one && c->k[i] == 1;
+	if (one || (cin_g == 1 && c->group > 1))
+		return 0;
+	for (int a = 0; a < 3; a++) {
+		g.in[a] = g.out[a] = g.kernel[a] = g.stride[a] = g.dilation[a] = 1;
+		g.pad[a] = 0;
+	}
+	for (uint32_t i = 0; i < c->nsp; i++) {
+		g.in[off + i] = c->in[i];
+		g.out[off + i] = out[i];
+		g.kernel[off + i] = c->k[i];
+		g.stride[off + i] = c->s[i];
+		g.dilation[off + i] = c->d[i];
+		g.pad[off + i] = head[i];
+		in_sp *= (size_t)c->in[i];
+		out_sp *= (size_t)out[i];
+		kprod *= (size_t)c->k[i];
+	}
+	k = (size_t)cin_g * kprod;
+	yg = malloc((size_t)cout_g * out_sp * sizeof(float));
+	if (posix_memalign(&ws, 64, cdl_f32_gemm_workspace_size((size_t)cout_g, out_sp, k)) != 0)
+		abort();
+	for (int64_t n = 0; n < c->n && !bad; n++) {
+		for (int64_t grp = 0; grp < c->group && !bad; grp++) {
+			cdl_im2col_src src = {x + (size_t)(n * c->cin + grp * cin_g) * in_sp,
+					      (size_t)cin_g, &g};
+			cdl_f32_gemm_desc d = {0};
+
+			d.m = (size_t)cout_g;
+			d.n = out_sp;
+			d.k = k;
+			d.a = w + (size_t)(grp * cout_g) * k;
+			d.a_rs = k;
+			d.a_cs = 1;
+			d.alpha = 1.0f;
+			d.pack_b = cdl_f32_im2col_pack_b;
+			d.pack_b_arg = &src;
+			d.c = yg;
+			d.ldc = out_sp;
+			d.bias = b ? b + grp * cout_g : NULL;
+			d.act = act;
+			cdl_f32_gemm(kern, &d, ws);
+			bad = memcmp(yg, y + (size_t)(n * c->cout + grp * cout_g) * out_sp,
+				     (size_t)cout_g * out_sp * sizeof(float)) != 0;
+			CHECK(!bad, "%s: image %lld group %lld differs from the im2col GEMM (%s)",
+			      label, (long long)n, (long long)grp, kern->name);
+		}
+	}
+	free(yg);
+	free(ws);
+	return bad;
+}
+
 static int run_conv_case(const conv_case *c, const char *label)
 {
 	int64_t xd[5], wd[5], bd[1], out[3], head[3];
@@ -738,6 +815,8 @@ static int run_conv_case(const conv_case *c, const char *label)
 						}
 	}
 	bad = compare(label, r.out.data, ref, mag, yn);
+	if (!bad)
+		bad = check_im2col_bits(c, &act, x, w, b, out, head, r.out.data, label);
 	if (bad)
 		fprintf(stderr,
 			"  case: nsp=%u n=%lld cin=%lld cout=%lld group=%lld in=%lldx%lldx%lld "
@@ -854,6 +933,76 @@ static void test_conv_random(void)
 			       .bias = true};
 
 		run_conv_case(&c, "conv depthwise mobilenet");
+	}
+}
+
+/*
+ * 3x3 stride-2 convolutions (read in place by the AVX-512 direct kernel):
+ * the downsampling layers of resnet and the first layers of mobilenet_v2 /
+ * squeezenet / shufflenet, scaled down, then random ones -- odd and even
+ * sizes, planes down to 1x1, rows of 1 to 40 outputs, pads 0 / 1 on each
+ * side (explicit or auto_pad), batch > 1, groups, output channels that
+ * leave 4-row and partial 8-row tiles. Each also against the im2col GEMM's
+ * bits and split over the fake workers (run_conv_case).
+ */
+static void test_conv3x3s2(void)
+{
+	static const struct {
+		int64_t n, cin, cout, group, h, w, pb, pe;
+	} fixed[] = {
+	    {1, 16, 24, 1, 28, 28, 1, 1}, /* resnet layer2.0, narrower */
+	    {1, 24, 32, 1, 14, 14, 1, 1}, /* layer3.0 */
+	    {1, 40, 16, 1, 7, 7, 1, 1},	  /* layer4.0 (K = 360 > KC) */
+	    {1, 3, 8, 1, 40, 40, 1, 1},	  /* mobilenet_v2 / shufflenet conv0 */
+	    {1, 3, 12, 1, 41, 41, 0, 0},  /* squeezenet conv0: odd, no pad */
+	    {2, 6, 12, 2, 9, 33, 1, 0},	  /* batch 2, groups, pad before only */
+	    {3, 4, 5, 1, 2, 2, 1, 1},	  /* 1x1 output */
+	    {1, 2, 3, 1, 64, 3, 0, 1},	  /* 1 column out, pad after only */
+	};
+	char label[64];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		conv_case c = {.nsp = 2,
+			       .n = fixed[i].n,
+			       .cin = fixed[i].cin,
+			       .cout = fixed[i].cout,
+			       .group = fixed[i].group,
+			       .in = {fixed[i].h, fixed[i].w},
+			       .k = {3, 3},
+			       .s = {2, 2},
+			       .d = {1, 1},
+			       .pb = {fixed[i].pb, fixed[i].pb},
+			       .pe = {fixed[i].pe, fixed[i].pe},
+			       .bias = i % 2 == 0};
+
+		snprintf(label, sizeof(label), "conv 3x3s2 #%zu", i);
+		bad += run_conv_case(&c, label);
+	}
+	for (int t = 0; t < 80 && bad < 5; t++) {
+		conv_case c;
+
+		memset(&c, 0, sizeof(c));
+		c.nsp = 2;
+		c.n = t % 5 == 0 ? rnd_in(2, 3) : 1;
+		c.group = t % 4 == 0 ? rnd_in(2, 3) : 1;
+		c.cin = c.group * rnd_in(c.group > 1 ? 2 : 1, 6);
+		c.cout = c.group * rnd_in(1, t % 3 ? 6 : 20);
+		c.auto_pad = rnd() % 4 == 0 ? (int)rnd_in(1, 3) : 0;
+		for (int i = 0; i < 2; i++) {
+			c.k[i] = 3;
+			c.s[i] = 2;
+			c.d[i] = 1;
+			c.pb[i] = rnd_in(0, 1);
+			c.pe[i] = rnd_in(0, 1);
+			c.in[i] = rnd_in(1, i == 1 && t % 3 == 0 ? 80 : 16);
+			while (c.in[i] + c.pb[i] + c.pe[i] < 3 || (c.auto_pad == 3 && c.in[i] < 3))
+				c.in[i]++;
+		}
+		c.bias = rnd() % 2;
+		c.give_kernel_shape = rnd() % 2;
+		snprintf(label, sizeof(label), "conv 3x3s2 random #%d", t);
+		bad += run_conv_case(&c, label);
 	}
 }
 
@@ -1764,6 +1913,7 @@ int main(void)
 		test_conv_transpose_fixed();
 		test_im2col_pack();
 		test_conv_random();
+		test_conv3x3s2();
 		test_conv_transpose_random();
 		test_gemm_random();
 		test_matmul_random();

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/kernels/isa.h"
 #include "engine/op.h"
 
 static int failures;
@@ -1034,6 +1035,56 @@ static int64_t ref_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, 
 	return o;
 }
 
+/*
+ * GlobalAveragePool: the AVX-512 sum gives the scalar sum's bits (16 partial
+ * sums, then pairwise), for every plane size around the vector width, and
+ * both are the mean to float rounding.
+ */
+static void test_global_avgpool_isa(void)
+{
+	static const int64_t hws[][2] = {{1, 1}, {1, 7},  {3, 5},   {4, 4},	{1, 17},
+					 {7, 7}, {5, 13}, {14, 14}, {56, 56}, {13, 13}};
+	const int top = cdl_kernels_isa();
+
+	for (size_t h = 0; h < sizeof(hws) / sizeof(hws[0]); h++) {
+		const int64_t dims[4] = {1, 3, hws[h][0], hws[h][1]};
+		const size_t hw = (size_t)(hws[h][0] * hws[h][1]), n = 3 * hw;
+		float *x = malloc(n * sizeof(float)), want[3] = {0};
+		cdl_tensor t = tensor(CDL_DTYPE_F32, x, 4, dims);
+		op_run r;
+
+		for (size_t i = 0; i < n; i++)
+			x[i] = (float)((i * 2654435761u) % 2000) / 1000.0f - 1.0f;
+		if (hw > 1)
+			x[hw - 1] = -0.0f;
+		for (int isa = CDL_ISA_SCALAR; isa <= top; isa++) {
+			op_init(&r, "GlobalAveragePool", 1);
+			in_data(&r, &t);
+			cdl_kernels_set_isa_cap(isa);
+			CHECK(op_exec(&r) == CDL_OK, "%s", r.msg);
+			cdl_kernels_set_isa_cap(-1);
+			for (int c = 0; c < 3; c++) {
+				const float got = ((float *)r.out[0].data)[c];
+				double mean = 0.0;
+
+				for (size_t i = 0; i < hw; i++)
+					mean += x[c * hw + i];
+				mean /= (double)hw;
+				if (isa == CDL_ISA_SCALAR)
+					want[c] = got;
+				CHECK(memcmp(&got, &want[c], sizeof(got)) == 0,
+				      "GlobalAveragePool %zu elements, isa %d: %.9g vs scalar %.9g", hw,
+				      isa, (double)got, (double)want[c]);
+				CHECK(fabs(got - mean) <= 1e-6 + 1e-6 * fabs(mean),
+				      "GlobalAveragePool %zu elements: %.9g vs mean %.9g", hw,
+				      (double)got, mean);
+			}
+			op_free(&r);
+		}
+		free(x);
+	}
+}
+
 static void test_pool(void)
 {
 	op_run r;
@@ -1955,6 +2006,7 @@ int main(void)
 	test_slice();
 	test_pad();
 	test_pool();
+	test_global_avgpool_isa();
 	test_resize();
 	test_gather();
 	test_depth_space();

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/kernels/isa.h"
 #include "engine/op.h"
 
 static int failures;
@@ -365,6 +366,87 @@ static void test_broadcast_shapes(void)
 			op_free(&r);
 			free(ad);
 			free(bd);
+		}
+	}
+}
+
+/* Same bits, or both NaN (which NaN an operation returns is not specified). */
+static bool same_f32(float a, float b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0 || (isnan(a) && isnan(b));
+}
+
+/*
+ * The float32 Add / Sub / Mul / Div rows under every instruction-set cap give
+ * the scalar loops' bits: both operands full, either one repeated along the
+ * row (the squeeze-excite Mul of [N,C,H,W] by [N,C,1,1]), both repeated;
+ * rows around the vector width; NaN, infinities, zeros of both signs and
+ * denormals among the values.
+ */
+static void test_binary_isa(void)
+{
+	static const char *const ops[] = {"Add", "Sub", "Mul", "Div"};
+	static const int hws[] = {1, 3, 15, 16, 17, 31, 33, 49, 64, 196};
+	static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 1e-40f, -1e-40f, 3e38f, -3e38f};
+	const int top = cdl_kernels_isa();
+
+	if (top <= CDL_ISA_SCALAR || top == CDL_ISA_NEON) {
+		printf("(no SIMD row kernels on this CPU)\n");
+		return;
+	}
+	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		for (size_t h = 0; h < sizeof(hws) / sizeof(hws[0]); h++) {
+			for (int form = 0; form < 4; form++) {
+				const int c = 3, hw = hws[h];
+				/* form 0: both full; 1: b per channel; 2: a per channel; 3: scalars */
+				const int na = form == 2 || form == 3 ? c : c * hw;
+				const int nb = form == 1 || form == 3 ? c : c * hw;
+				float *a = malloc((size_t)na * sizeof(float));
+				float *b = malloc((size_t)nb * sizeof(float));
+				cdl_tensor ta = tensor(CDL_DTYPE_F32, a, 4, 1, c, na == c ? 1 : hw, 1);
+				cdl_tensor tb = tensor(CDL_DTYPE_F32, b, 4, 1, c, nb == c ? 1 : hw, 1);
+				cdl_tensor want;
+				op_run r;
+
+				for (int i = 0; i < na; i++)
+					a[i] = i % 5 == 0 ? special[(i / 5) % 8] : frand(-4.0f, 4.0f);
+				for (int i = 0; i < nb; i++)
+					b[i] = i % 7 == 0 ? special[(i / 7 + 3) % 8] : frand(-4.0f, 4.0f);
+				if (na > 2)
+					a[na / 2] = NAN;
+				if (nb > 4)
+					b[nb - 3] = INFINITY;
+				memset(&want, 0, sizeof(want));
+				for (int isa = CDL_ISA_SCALAR; isa <= top; isa++) {
+					if (isa == CDL_ISA_NEON && top != CDL_ISA_NEON)
+						continue;
+					op_init(&r, ops[o], 14);
+					r.in[0] = &ta;
+					r.in[1] = &tb;
+					r.n_in = 2;
+					cdl_kernels_set_isa_cap(isa);
+					CHECK(op_exec(&r) == CDL_OK, "%s", r.msg);
+					cdl_kernels_set_isa_cap(-1);
+					if (isa == CDL_ISA_SCALAR) {
+						want = r.out[0];
+						continue;
+					}
+					for (size_t i = 0; i < numel(&want); i++) {
+						const float g = ((float *)r.out[0].data)[i];
+						const float e = ((float *)want.data)[i];
+
+						if (!same_f32(g, e)) {
+							CHECK(0, "%s form %d hw %d isa %d: [%zu] %.9g vs %.9g",
+							      ops[o], form, hw, isa, i, (double)g, (double)e);
+							break;
+						}
+					}
+					op_free(&r);
+				}
+				free(want.data);
+				free(a);
+				free(b);
+			}
 		}
 	}
 }
@@ -1516,6 +1598,7 @@ static void test_layernorm_mvn(void)
 int main(void)
 {
 	test_broadcast_shapes();
+	test_binary_isa();
 	test_binary_errors();
 	test_legacy_broadcast();
 	test_add_fused();

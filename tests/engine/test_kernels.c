@@ -13,9 +13,10 @@
  *    workspace (the weight-streaming contract of kernels/gemm.h), with A read
  *    in place and packed;
  *  - im2col identical under every instruction-set cap (it only copies);
- *  - the 3x3 and 1x1 convolutions that read B from the input bit-identical
- *    to the GEMM with the packed B;
- *  - MaxPool's AVX-512 row kernels bit-identical to its scalar ones.
+ *  - the 3x3 (stride 1 and 2) and 1x1 convolutions that read B from the
+ *    input bit-identical to the GEMM with the packed B;
+ *  - MaxPool's AVX-512 row kernels bit-identical to its scalar ones;
+ *  - the fused activations (cdl_act_apply) bit-identical under every cap.
  *
  * Tolerances: a SIMD result r against the reference e passes when
  * |r - e| <= 1e-5 * (|bias| + sum of |w * x| over the taps) + 1e-6.
@@ -31,6 +32,7 @@
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/isa.h"
 #include "engine/op.h"
+#include "engine/ops/pool.h"
 
 static int failures;
 static int checks;
@@ -109,7 +111,9 @@ static void test_dwconv_variant(const cdl_f32_dwconv_kernel *v, int rounds)
 		/* widths around the vector sizes (8, 16) and their multiples, and wide
 		 * rows that have an unmasked middle */
 		const int64_t in_w = t % 4 == 0 ? rnd_in(33, 70) : rnd_in(1, 40);
-		const int64_t in_h = rnd_in(1, 12);
+		/* and tall planes: several whole groups of output rows (the
+		 * AVX-512 kernels run 4 or 8 rows at a time), then a remainder */
+		const int64_t in_h = t % 3 == 0 ? rnd_in(13, 45) : rnd_in(1, 12);
 		const int64_t pad_h = rnd_in(0, t % 7 == 0 ? k + 1 : k - 1);
 		const int64_t pad_w = rnd_in(0, t % 7 == 0 ? k + 1 : k - 1);
 		int64_t out_h = 0, out_w = 0;
@@ -172,6 +176,20 @@ static void test_dwconv_variant(const cdl_f32_dwconv_kernel *v, int rounds)
 					ok = false;
 				}
 			}
+		}
+		/* an activation the kernel does not clamp with (HardSwish and
+		 * HardSigmoid in the AVX-512 epilogue, the others after the plane)
+		 * gives cdl_act_apply's bits on the kernel's sums */
+		if (ok && act.kind != CDL_ACT_NONE && act.kind != CDL_ACT_RELU &&
+		    act.kind != CDL_ACT_CLIP) {
+			const cdl_act none = {CDL_ACT_NONE, 0.0f, 0.0f};
+			float *y2 = rnd_buf(osz);
+
+			v->fn(&g, x, w, bias, y2, &none);
+			cdl_act_apply(&act, y2, osz);
+			CHECK(memcmp(y, y2, osz * sizeof(float)) == 0,
+			      "%s act %d: not cdl_act_apply's bits on the sums", v->name, act.kind);
+			free(y2);
 		}
 		for (size_t i = osz; i < osz + GUARD && ok; i++) {
 			if (y[i] != GUARD_VALUE) {
@@ -690,11 +708,216 @@ static void test_conv3x3_direct(void)
 #endif
 }
 
+/* ---------------------------------------------------------- activations */
+
+/*
+ * cdl_act_apply under every cap: the SIMD loops give the scalar loops' bits,
+ * NaN, infinities and -0 included, for every length around the vector widths
+ * and every start offset, and touch nothing past n.
+ */
+static void test_act_apply(void)
+{
+	static const float special[] = {0.0f,	    -0.0f, 1.0f,   -1.0f, 3.0f,	  -3.0f,
+					2.9999998f, 6.0f,  -6.0f,  0.5f,  -0.5f,  1e-30f,
+					-1e-30f,    1e30f, -1e30f, 0.4f,  -0.3f,  2.5f};
+	const cdl_act acts[] = {
+	    {CDL_ACT_RELU, 0.0f, 0.0f},	       {CDL_ACT_LEAKY_RELU, 0.1f, 0.0f},
+	    {CDL_ACT_CLIP, -0.3f, 0.4f},	       {CDL_ACT_CLIP, 0.0f, 6.0f},
+	    {CDL_ACT_HARD_SIGMOID, 0.2f, 0.5f},     {CDL_ACT_HARD_SIGMOID, 1.0f / 6.0f, 0.5f},
+	    {CDL_ACT_HARD_SWISH, 0.0f, 0.0f},       {CDL_ACT_SIGMOID, 0.0f, 0.0f},
+	    {CDL_ACT_TANH, 0.0f, 0.0f},	       {CDL_ACT_NONE, 0.0f, 0.0f},
+	};
+	const size_t max_n = 80, guard = 16;
+	float *src = rnd_buf(max_n + guard + 16), *ref = rnd_buf(max_n + guard + 16),
+	      *got = rnd_buf(max_n + guard + 16);
+
+	for (size_t i = 0; i < max_n + 16; i++) {
+		const uint32_t r = rnd() % 8;
+
+		src[i] = r == 0   ? special[rnd() % (sizeof(special) / sizeof(special[0]))]
+			 : r == 1 ? __builtin_nanf("")
+			 : r == 2 ? (rnd() % 2 ? __builtin_inff() : -__builtin_inff())
+				  : rnd_f() * 8.0f;
+	}
+	for (int isa = CDL_ISA_AVX2; isa <= CDL_ISA_AVX512; isa++) {
+		if (cdl_kernels_isa() < isa || cdl_kernels_isa() == CDL_ISA_NEON)
+			continue;
+		for (size_t a = 0; a < sizeof(acts) / sizeof(acts[0]); a++) {
+			for (size_t n = 0; n <= max_n; n++) {
+				const size_t off = n % 5;
+
+				memcpy(ref, src, (max_n + guard + 16) * sizeof(float));
+				memcpy(got, src, (max_n + guard + 16) * sizeof(float));
+				cdl_kernels_set_isa_cap(CDL_ISA_SCALAR);
+				cdl_act_apply(&acts[a], ref + off, n);
+				cdl_kernels_set_isa_cap(isa);
+				cdl_act_apply(&acts[a], got + off, n);
+				cdl_kernels_set_isa_cap(-1);
+				CHECK(memcmp(ref, got, (max_n + guard + 16) * sizeof(float)) == 0,
+				      "cdl_act_apply %s, n %zu offset %zu: isa %d differs from the "
+				      "scalar loop",
+				      cdl_act_name(acts[a].kind), n, off, isa);
+			}
+		}
+	}
+	free(src);
+	free(ref);
+	free(got);
+}
+
+/* A 2-D geometry: 3x3, stride s, pads pb (leading) / pe (trailing) per axis. */
+static void geom_3x3(cdl_conv_geom *g, int64_t h, int64_t w, int64_t s, const int64_t pb[2],
+		     const int64_t pe[2])
+{
+	for (int a = 0; a < 3; a++) {
+		g->in[a] = g->out[a] = g->kernel[a] = g->stride[a] = g->dilation[a] = 1;
+		g->pad[a] = 0;
+	}
+	g->in[1] = h;
+	g->in[2] = w;
+	for (int a = 1; a < 3; a++) {
+		g->kernel[a] = 3;
+		g->stride[a] = s;
+		g->pad[a] = pb[a - 1];
+		g->out[a] = (g->in[a] + pb[a - 1] + pe[a - 1] - 3) / s + 1;
+	}
+}
+
+/*
+ * 3x3 stride 2 without im2col: bit-identical to the im2col GEMM with the same
+ * micro-kernel (AVX-512 only), for every layout of the kernel's half tiles --
+ * two output rows per half (rows <= 7 wide), one run of <= 15, runs of 16
+ * (the lane-15 load), rows cut into chunks -- every padding 0 / 1 per side,
+ * planes down to 1x1, 1 to 70 channels (K past the GEMM's KC slice), row
+ * counts that leave 4-row and partial tiles, no write past the rows.
+ */
+static void test_conv3x3s2_direct(void)
+{
+	/* which geometries are taken (every architecture) */
+	{
+		static const int64_t p0[2] = {0, 0}, p1[2] = {1, 1}, p2[2] = {2, 2};
+		static const int64_t p10[2] = {1, 0}, p12[2] = {1, 2};
+		cdl_conv_geom g;
+
+		geom_3x3(&g, 56, 56, 2, p1, p1);
+		CHECK(cdl_f32_conv3x3s2_fits(&g), "3x3s2 fits 56x56 pad 1");
+		geom_3x3(&g, 224, 224, 2, p0, p0);
+		CHECK(cdl_f32_conv3x3s2_fits(&g), "3x3s2 fits 224x224 pad 0");
+		geom_3x3(&g, 7, 8, 2, p10, p1);
+		CHECK(cdl_f32_conv3x3s2_fits(&g), "3x3s2 fits 7x8 pads 1,0 / 1,1");
+		geom_3x3(&g, 3, 3, 2, p0, p0);
+		CHECK(cdl_f32_conv3x3s2_fits(&g), "3x3s2 fits 3x3 pad 0");
+		geom_3x3(&g, 56, 56, 1, p1, p1);
+		CHECK(!cdl_f32_conv3x3s2_fits(&g), "3x3s2 refuses stride 1");
+		geom_3x3(&g, 56, 56, 2, p2, p2);
+		CHECK(!cdl_f32_conv3x3s2_fits(&g), "3x3s2 refuses pad 2");
+		geom_3x3(&g, 56, 56, 2, p1, p12);
+		CHECK(!cdl_f32_conv3x3s2_fits(&g), "3x3s2 refuses a trailing pad of 2");
+		geom_3x3(&g, 56, 56, 2, p1, p1);
+		g.dilation[2] = 2;
+		CHECK(!cdl_f32_conv3x3s2_fits(&g), "3x3s2 refuses dilation 2");
+		geom_3x3(&g, 56, 56, 2, p1, p1);
+		g.kernel[1] = 5;
+		CHECK(!cdl_f32_conv3x3s2_fits(&g), "3x3s2 refuses a 5x3 kernel");
+	}
+#if defined(__x86_64__)
+	if (cdl_kernels_isa() < CDL_ISA_AVX512) {
+		printf(
+		    "(no AVX-512 on this CPU: the direct 3x3 stride-2 convolution is not run)\n");
+		return;
+	}
+	for (int t = 0; t < 300; t++) {
+		/* widths whose outputs hit each half layout */
+		static const int64_t widths[] = {1,  2,	 3,  4,	 5,  13, 14, 15, 16, 17,
+						 29, 30, 31, 32, 33, 34, 35, 56, 63, 65};
+		cdl_conv_geom g;
+		const size_t channels = (size_t)rnd_in(1, t % 10 ? 12 : 70);
+		const size_t m = (size_t)rnd_in(1, t % 7 ? 20 : 40), k = channels * 9;
+		int64_t pb[2], pe[2];
+		size_t n = 0, done = 0;
+		float *x = NULL, *w = NULL, *bias = NULL, *y_gemm = NULL, *y = NULL;
+		void *ws = NULL;
+		const int act_kind = (int)(rnd() % 3);
+		const float lo = act_kind == 1 ? 0.0f : act_kind == 2 ? -0.25f : -__builtin_inff();
+		const float hi = act_kind == 2 ? 0.5f : __builtin_inff();
+		cdl_act act = {act_kind == 1   ? CDL_ACT_RELU
+			       : act_kind == 2 ? CDL_ACT_CLIP
+					       : CDL_ACT_NONE,
+			       lo, hi};
+		cdl_f32_gemm_desc d = {0};
+		cdl_im2col_src src;
+		int64_t h = 0, wd = 0;
+		bool guard_ok = true;
+
+		for (int a = 0; a < 2; a++) {
+			pb[a] = rnd_in(0, 1);
+			pe[a] = rnd_in(0, 1);
+		}
+		h = rnd_in(1, t % 4 ? 12 : 40);
+		wd = t % 2 ? widths[t / 2 % (sizeof(widths) / sizeof(widths[0]))] : rnd_in(1, 70);
+		/* an output of at least one: in + pads >= 3 */
+		while (h + pb[0] + pe[0] < 3)
+			h++;
+		while (wd + pb[1] + pe[1] < 3)
+			wd++;
+		geom_3x3(&g, h, wd, 2, pb, pe);
+		CHECK(cdl_f32_conv3x3s2_fits(&g), "fits %lldx%lld pads %lld,%lld / %lld,%lld",
+		      (long long)h, (long long)wd, (long long)pb[0], (long long)pb[1],
+		      (long long)pe[0], (long long)pe[1]);
+		n = (size_t)(g.out[1] * g.out[2]);
+		x = rnd_buf(channels * (size_t)(h * wd));
+		w = rnd_buf(m * k);
+		bias = rnd() % 2 ? rnd_buf(m) : NULL;
+		y_gemm = rnd_buf(m * n);
+		y = rnd_buf(m * n + GUARD);
+		for (size_t i = m * n; i < m * n + GUARD; i++)
+			y[i] = GUARD_VALUE;
+		src.x = x;
+		src.channels = channels;
+		src.g = &g;
+		d.m = m;
+		d.n = n;
+		d.k = k;
+		d.a = w;
+		d.a_rs = k;
+		d.a_cs = 1;
+		d.alpha = 1.0f;
+		d.pack_b = cdl_f32_im2col_pack_b;
+		d.pack_b_arg = &src;
+		d.c = y_gemm;
+		d.ldc = n;
+		d.bias = bias;
+		d.act = &act;
+		if (posix_memalign(&ws, 64, cdl_f32_gemm_workspace_size(m, n, k)) != 0)
+			abort();
+		cdl_f32_gemm(&cdl_f32_gemm_kernel_8x32__avx512, &d, ws);
+		done = cdl_f32_conv3x3s2_direct__avx512(&g, channels, x, m, w, bias, y, lo, hi);
+		CHECK(done == m, "rows done %zu of %zu", done, m);
+		CHECK(memcmp(y, y_gemm, m * n * sizeof(float)) == 0,
+		      "direct 3x3s2 %lldx%lld -> %lldx%lld (pads %lld,%lld / %lld,%lld), %zu "
+		      "channels, %zu rows: differs from the im2col GEMM",
+		      (long long)h, (long long)wd, (long long)g.out[1], (long long)g.out[2],
+		      (long long)pb[0], (long long)pb[1], (long long)pe[0], (long long)pe[1],
+		      channels, m);
+		for (size_t i = m * n; i < m * n + GUARD; i++)
+			guard_ok = guard_ok && y[i] == GUARD_VALUE;
+		CHECK(guard_ok, "direct 3x3s2 wrote past its rows");
+		free(x);
+		free(w);
+		free(bias);
+		free(y_gemm);
+		free(y);
+		free(ws);
+	}
+#endif
+}
+
 /* -------------------------------------------------------------- maxpool */
 
 /* MaxPool through the op, under a cap: y gets the output (count floats). */
 static int run_maxpool(int isa, const cdl_tensor *x, const int64_t *ks, const int64_t *st,
-		       const int64_t *pads, int64_t ceil_mode, float *y, size_t *count)
+		       const int64_t *pads, int64_t ceil_mode, float *y, size_t *count,
+		       bool in_place)
 {
 	const cdl_op_def *def = cdl_op_find("MaxPool");
 	cdl_attr attrs[4];
@@ -741,6 +964,13 @@ static int run_maxpool(int isa, const cdl_tensor *x, const int64_t *ks, const in
 		return -1;
 	if (!cdl_tensor_numel(&yo, count))
 		return -1;
+	/* in place: y holds x's data and gets the output, when the planner
+	 * would allow it (1: it would not) */
+	if (in_place) {
+		if (!cdl_pool_in_place_ok(&node, x, &yo))
+			return 1;
+		xi.data = y;
+	}
 	if (posix_memalign(&ws, 64, ctx.workspace_size + 64) != 0)
 		abort();
 	ctx.workspace = ws;
@@ -755,7 +985,9 @@ static int run_maxpool(int isa, const cdl_tensor *x, const int64_t *ks, const in
 /* The AVX-512 row kernels of MaxPool: the scalar kernels' bits, NaN included. */
 static void test_maxpool(void)
 {
-	for (int t = 0; t < 150; t++) {
+	int inplace_runs = 0;
+
+	for (int t = 0; t < 300; t++) {
 		cdl_tensor x;
 		const int64_t k = rnd_in(1, 4), s = rnd_in(1, 3);
 		const int64_t ks[2] = {k, rnd_in(1, 4)}, st[2] = {s, rnd_in(1, 2)};
@@ -780,8 +1012,8 @@ static void test_maxpool(void)
 		/* padding can make the output larger than the input */
 		y1 = rnd_buf((size_t)(x.dims[1] * (x.dims[2] + 8) * (x.dims[3] + 8)));
 		y2 = rnd_buf((size_t)(x.dims[1] * (x.dims[2] + 8) * (x.dims[3] + 8)));
-		r1 = run_maxpool(CDL_ISA_SCALAR, &x, ks, st, pads, t % 2, y1, &c1);
-		r2 = run_maxpool(-1, &x, ks, st, pads, t % 2, y2, &c2);
+		r1 = run_maxpool(CDL_ISA_SCALAR, &x, ks, st, pads, t % 2, y1, &c1, false);
+		r2 = run_maxpool(-1, &x, ks, st, pads, t % 2, y2, &c2, false);
 		CHECK(r1 == 0 && r2 == 0 && c1 == c2, "maxpool runs (%d, %d)", r1, r2);
 		CHECK(
 		    r1 || memcmp(y1, y2, c1 * sizeof(float)) == 0,
@@ -789,10 +1021,23 @@ static void test_maxpool(void)
 		    "the scalar ones",
 		    (long long)ks[0], (long long)ks[1], (long long)st[0], (long long)st[1],
 		    (long long)x.dims[2], (long long)x.dims[3]);
+		/* over its own input, where the memory planner would put it there */
+		memcpy(y2, x.data, n * sizeof(float));
+		r2 = run_maxpool(-1, &x, ks, st, pads, t % 2, y2, &c2, true);
+		if (r2 == 0) {
+			inplace_runs++;
+			CHECK(memcmp(y1, y2, c1 * sizeof(float)) == 0,
+			      "maxpool %lldx%lld stride %lld,%lld pads %lld,%lld on %lldx%lld in place "
+			      "differs",
+			      (long long)ks[0], (long long)ks[1], (long long)st[0], (long long)st[1],
+			      (long long)pads[0], (long long)pads[1], (long long)x.dims[2],
+			      (long long)x.dims[3]);
+		}
 		free(x.data);
 		free(y1);
 		free(y2);
 	}
+	CHECK(inplace_runs > 20, "maxpool in place: only %d cases", inplace_runs);
 }
 
 int main(void)
@@ -805,9 +1050,11 @@ int main(void)
 	test_im2col_caps();
 	test_pack_b_transposed();
 	test_conv3x3_direct();
+	test_conv3x3s2_direct();
 	test_conv1x1_direct();
 	test_gemv_identical();
 	test_maxpool();
+	test_act_apply();
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }

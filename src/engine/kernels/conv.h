@@ -87,6 +87,16 @@ bool cdl_f32_dwconv_fits(const cdl_conv_geom *g, uint32_t k, uint32_t s);
  */
 bool cdl_f32_conv3x3s1_fits(const cdl_conv_geom *g);
 
+/*
+ * 3x3 convolution, stride 2, no dilation, 2-D, padding 0 or 1 on each side
+ * of each axis (the leading pad in g, the trailing one implied by g->out):
+ * the same without im2col (the kernel gathers every other input of a row
+ * in registers). resnet's downsampling 3x3s and the first convolution of
+ * mobilenet_v2 / squeezenet / shufflenet. Defined in
+ * kernels/f32-conv-direct/ (every architecture; the kernel is AVX-512).
+ */
+bool cdl_f32_conv3x3s2_fits(const cdl_conv_geom *g);
+
 #if defined(__x86_64__)
 /*
  * One group: y[i][j] = clamp(bias[i] + sum_k w[i][k] B(k, j), lo, hi) for
@@ -95,6 +105,16 @@ bool cdl_f32_conv3x3s1_fits(const cdl_conv_geom *g);
  * when cdl_kernels_isa() >= CDL_ISA_AVX512.
  */
 size_t cdl_f32_conv3x3s1_direct__avx512(const cdl_conv_geom *g, size_t channels, const float *x,
+					size_t m, const float *w, const float *bias, float *y,
+					float lo, float hi);
+
+/*
+ * The same for a 3x3 convolution with stride 2 (cdl_f32_conv3x3s2_fits):
+ * x channels planes of in[1] * in[2] floats, y rows one output plane
+ * (out[1] * out[2]) each. Bit-identical to the im2col GEMM with the 8x32
+ * AVX-512 micro-kernel.
+ */
+size_t cdl_f32_conv3x3s2_direct__avx512(const cdl_conv_geom *g, size_t channels, const float *x,
 					size_t m, const float *w, const float *bias, float *y,
 					float lo, float hi);
 

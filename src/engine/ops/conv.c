@@ -12,8 +12,9 @@
  *  - otherwise: a GEMM whose B operand is the im2col matrix, packed panel by
  *    panel straight from the input (kernels/conv.c), so the workspace is
  *    only the GEMM's bounded packing buffers; for 3x3 stride 1 'same'
- *    convolutions with AVX-512, B is read from the input by the micro-kernel
- *    itself (kernels/f32-conv-direct/), with the same bits and no im2col.
+ *    convolutions and 3x3 stride 2 ones (pad 0 or 1) with AVX-512, B is
+ *    read from the input by the micro-kernel itself
+ *    (kernels/f32-conv-direct/), with the same bits and no im2col.
  */
 #include <string.h>
 
@@ -317,6 +318,7 @@ typedef struct conv_run {
 	const float *xg, *wg, *bg;
 	float *yg;
 	size_t panels; /* of 8 rows (the direct kernels' register tile) */
+	bool s2;       /* 3x3 stride 2 (else stride 1, or 1x1) */
 	bool act_after;
 	float lo, hi;
 #endif
@@ -358,6 +360,9 @@ static void conv_direct_task(void *arg, uint32_t t, uint32_t worker)
 	if (p->path == CONV_1X1)
 		cdl_f32_conv1x1_direct__avx512(p->cin_g, r->xg, p->out_sp, i1 - i0,
 					       r->wg + i0 * p->k_gemm, bg, yg, r->lo, r->hi);
+	else if (r->s2)
+		cdl_f32_conv3x3s2_direct__avx512(&p->g, p->cin_g, r->xg, i1 - i0,
+						 r->wg + i0 * p->k_gemm, bg, yg, r->lo, r->hi);
 	else
 		cdl_f32_conv3x3s1_direct__avx512(&p->g, p->cin_g, r->xg, i1 - i0,
 						 r->wg + i0 * p->k_gemm, bg, yg, r->lo, r->hi);
@@ -386,9 +391,10 @@ static cdl_status conv_execute(cdl_op_ctx *ctx)
 		r.dw = dwk->fn;
 #if defined(__x86_64__)
 	/* (a 1x1 plane is a matrix-vector product: the GEMM has a path for it) */
+	r.s2 = p.path == CONV_GEMM && cdl_f32_conv3x3s2_fits(&p.g);
 	direct = cdl_kernels_isa() >= CDL_ISA_AVX512 &&
 		 ((p.path == CONV_1X1 && p.out_sp > 1) ||
-		  (p.path == CONV_GEMM && cdl_f32_conv3x3s1_fits(&p.g)));
+		  (p.path == CONV_GEMM && (r.s2 || cdl_f32_conv3x3s1_fits(&p.g))));
 	r.act_after = conv_act_split(&p.act, &r.lo, &r.hi);
 #endif
 	if (ctx->workspace_size < conv_workspace_min(&p))

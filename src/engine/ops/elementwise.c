@@ -16,6 +16,11 @@
  */
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "../kernels/isa.h"
 #include "../mathf.h"
 #include "../op.h"
 #include "ew_util.h"
@@ -132,6 +137,114 @@ BIN_ROW(or_b8, uint8_t, uint8_t, uint8_t, unsigned, (x != 0) | (y != 0))
 BIN_ROW(xor_b8, uint8_t, uint8_t, uint8_t, unsigned, (x != 0) ^ (y != 0))
 BIN_ROW(shl_u8, uint8_t, uint8_t, uint8_t, unsigned, y >= 8 ? 0u : (unsigned)x << y)
 BIN_ROW(shr_u8, uint8_t, uint8_t, uint8_t, unsigned, y >= 8 ? 0u : (unsigned)x >> y)
+
+/*
+ * The float32 Add / Sub / Mul / Div rows with AVX-512: one IEEE operation per
+ * element either way, so these give the loops above their bits; they are
+ * picked at run time (simd_row). The compiler vectorises the loops above
+ * with SSE only (no -march), 4 lanes.
+ */
+#if defined(__x86_64__)
+#define BIN_ROW_AVX512(name, VOP, SEXPR)                                                           \
+	__attribute__((target("avx512f"), always_inline)) static inline void name##_body(          \
+	    float *o, const float *a, const float *b, size_t sa, size_t sb, size_t n)              \
+	{                                                                                          \
+		const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1u);                         \
+		const size_t n16 = n - n % 16;                                                     \
+		if (sa && sb) {                                                                    \
+			for (size_t i = 0; i < n16; i += 16)                                       \
+				_mm512_storeu_ps(o + i, VOP(_mm512_loadu_ps(a + i),                \
+							    _mm512_loadu_ps(b + i)));              \
+			if (tail)                                                                  \
+				_mm512_mask_storeu_ps(                                             \
+				    o + n16, tail,                                                 \
+				    VOP(_mm512_maskz_loadu_ps(tail, a + n16),                      \
+					_mm512_maskz_loadu_ps(tail, b + n16)));                    \
+		} else if (sa) {                                                                   \
+			const __m512 vb = _mm512_set1_ps(b[0]);                                    \
+			for (size_t i = 0; i < n16; i += 16)                                       \
+				_mm512_storeu_ps(o + i, VOP(_mm512_loadu_ps(a + i), vb));          \
+			if (tail)                                                                  \
+				_mm512_mask_storeu_ps(                                             \
+				    o + n16, tail, VOP(_mm512_maskz_loadu_ps(tail, a + n16), vb)); \
+		} else if (sb) {                                                                   \
+			const __m512 va = _mm512_set1_ps(a[0]);                                    \
+			for (size_t i = 0; i < n16; i += 16)                                       \
+				_mm512_storeu_ps(o + i, VOP(va, _mm512_loadu_ps(b + i)));          \
+			if (tail)                                                                  \
+				_mm512_mask_storeu_ps(                                             \
+				    o + n16, tail, VOP(va, _mm512_maskz_loadu_ps(tail, b + n16))); \
+		} else {                                                                           \
+			const float x = a[0], y = b[0], v = SEXPR;                                 \
+			for (size_t i = 0; i < n; i++)                                             \
+				o[i] = v;                                                          \
+		}                                                                                  \
+	}                                                                                          \
+	__attribute__((target("avx512f"))) static void name(char *const *p, const size_t *s,      \
+							    size_t n, const void *arg)             \
+	{                                                                                          \
+		(void)arg;                                                                         \
+		name##_body((float *)(void *)p[0], (const float *)(const void *)p[1],              \
+			    (const float *)(const void *)p[2], s[1], s[2], n);                     \
+	}                                                                                          \
+	/* every row of a 2-D iteration (the squeeze-excite Mul: [C, HW] by [C, 1]) */           \
+	__attribute__((target("avx512f"))) static void name##_2d(const cdl_ew_iter *it,           \
+								 char *const *base)                \
+	{                                                                                          \
+		for (size_t r = 0; r < it->dims[0]; r++)                                           \
+			name##_body((float *)(void *)base[0] + r * it->strides[0][0],              \
+				    (const float *)(const void *)base[1] + r * it->strides[1][0],  \
+				    (const float *)(const void *)base[2] + r * it->strides[2][0],  \
+				    it->strides[1][1], it->strides[2][1], it->dims[1]);            \
+	}
+
+BIN_ROW_AVX512(add_f32_avx512, _mm512_add_ps, x + y)
+BIN_ROW_AVX512(sub_f32_avx512, _mm512_sub_ps, x - y)
+BIN_ROW_AVX512(mul_f32_avx512, _mm512_mul_ps, x *y)
+BIN_ROW_AVX512(div_f32_avx512, _mm512_div_ps, x / y)
+#undef BIN_ROW_AVX512
+#endif
+
+/* The fastest row kernel this CPU has that gives fn's bits. */
+static cdl_ew_row_fn simd_row(cdl_ew_row_fn fn)
+{
+#if defined(__x86_64__)
+	if (cdl_kernels_isa() >= CDL_ISA_AVX512) {
+		if (fn == add_f32)
+			return add_f32_avx512;
+		if (fn == sub_f32)
+			return sub_f32_avx512;
+		if (fn == mul_f32)
+			return mul_f32_avx512;
+		if (fn == div_f32)
+			return div_f32_avx512;
+	}
+#endif
+	return fn;
+}
+
+/* Runs a 2-D iteration with a SIMD row kernel's own loop; false if none. */
+static bool simd_run_2d(cdl_ew_row_fn fn, const cdl_ew_iter *it, char *const *base)
+{
+#if defined(__x86_64__)
+	void (*run)(const cdl_ew_iter *, char *const *) =
+	    fn == add_f32_avx512   ? add_f32_avx512_2d
+	    : fn == sub_f32_avx512 ? sub_f32_avx512_2d
+	    : fn == mul_f32_avx512 ? mul_f32_avx512_2d
+	    : fn == div_f32_avx512 ? div_f32_avx512_2d
+				   : NULL;
+
+	if (!run || it->rank != 2 || it->n_ops != 3 || it->numel == 0)
+		return false;
+	run(it, base);
+	return true;
+#else
+	(void)fn;
+	(void)it;
+	(void)base;
+	return false;
+#endif
+}
 
 /* --- Pow kernels ------------------------------------------------------------ */
 
@@ -365,8 +478,11 @@ static void run_binary(cdl_ew_row_fn fn, cdl_tensor *out, const cdl_tensor *a, c
 	cdl_ew_iter it;
 
 	/* infer checked broadcastability, so init cannot fail here */
-	if (cdl_ew_iter_init(&it, out, ins, 2))
-		cdl_ew_iter_run(&it, base, esz, fn, arg);
+	if (cdl_ew_iter_init(&it, out, ins, 2)) {
+		fn = simd_row(fn);
+		if (!simd_run_2d(fn, &it, base))
+			cdl_ew_iter_run(&it, base, esz, fn, arg);
+	}
 }
 
 static cdl_status nary_execute(cdl_op_ctx *ctx, const ew_nary *op)

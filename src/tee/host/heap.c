@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,71 +110,27 @@ static void pool_init(struct cdl_pool *pool, void *mem, size_t size)
  * page from its direct map when the page is first touched, with a TLB
  * shootdown on every CPU per page: done on demand, that was most of a
  * model's first load (resnet18, 49 MiB: ~0.2 s of faults against ~15 ms of
- * verify + decrypt). Done at start-up it costs every cdl-tee start the whole
- * heap (15-25 us a page in this VM: ~0.1 s for the default 16 MiB, ~0.45 s
- * for 96 MiB) whatever the models use -- too much for a cdl-tee spawned per
- * command. So a background thread does it while the TEE serves: it only
- * reads (a read fault maps a memfd_secret page as a write does, and reading
- * cannot race with the allocator writing the page), and a load that comes
- * first faults in its own pages as before.
+ * verify + decrypt). Done up front it costs the whole heap whatever the
+ * models use (15-25 us a page in this VM: ~0.1 s for 16 MiB, ~0.45 s for
+ * 96 MiB) -- worth it for a long-lived `cdl-tee --listen` service, not for
+ * a cdl-tee spawned per command, so tee_main.c does it in --listen mode
+ * only. (Done in a background thread instead, the shootdowns slowed the
+ * inferences running meanwhile on the other core 2-3x.)
  *
  * Page by page: the kernel's own ways, MAP_POPULATE and
  * MADV_POPULATE_READ/WRITE, go through get_user_pages, which refuses
- * memfd_secret pages (MAP_POPULATE maps none, MADV_POPULATE_* fail).
+ * memfd_secret pages (MAP_POPULATE maps none, MADV_POPULATE_* fail). A
+ * read fault maps a page as a write fault does.
  */
-struct prefault_job {
-	const uint8_t *base;
-	size_t size, page;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool started;
-};
-
-static void *prefault_main(void *arg)
+void cdl_pool_prefault(const struct cdl_pool *pool)
 {
-	struct prefault_job *job = arg;
-	const uint8_t *base = job->base;
-	const size_t size = job->size, page = job->page;
-
-	/* Running (libc's per-thread set-up done): the caller may install seccomp. */
-	pthread_mutex_lock(&job->lock);
-	job->started = true;
-	pthread_cond_signal(&job->cond);
-	pthread_mutex_unlock(&job->lock);
-	for (size_t off = 0; off < size; off += page)
-		(void)*(const volatile uint8_t *)(base + off);
-	return NULL;
-}
-
-int cdl_pool_prefault_background(const struct cdl_pool *pool)
-{
-	static struct prefault_job job; /* one job per process: the TA heap */
 	long page = sysconf(_SC_PAGESIZE);
-	pthread_attr_t attr;
-	pthread_t tid;
-	int err = 0;
+	const size_t step = page > 0 ? (size_t)page : 4096;
 
-	if (strcmp(pool->backing, "memfd_secret") != 0 || job.base)
-		return 0; /* mlock faulted everything in already */
-	job.base = pool->base;
-	job.size = pool->size;
-	job.page = page > 0 ? (size_t)page : 4096;
-	pthread_mutex_init(&job.lock, NULL);
-	pthread_cond_init(&job.cond, NULL);
-	if (pthread_attr_init(&attr) != 0)
-		return -1;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&tid, &attr, prefault_main, &job);
-	pthread_attr_destroy(&attr);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	pthread_mutex_lock(&job.lock);
-	while (!job.started)
-		pthread_cond_wait(&job.cond, &job.lock);
-	pthread_mutex_unlock(&job.lock);
-	return 0;
+	if (strcmp(pool->backing, "memfd_secret") != 0)
+		return; /* mlock faulted everything in already */
+	for (size_t off = 0; off < pool->size; off += step)
+		(void)*(const volatile uint8_t *)(pool->base + off);
 }
 
 static int map_region(size_t size, void **out, const char **backing)

@@ -5,8 +5,8 @@
  * the kernel has it (pages removed from the kernel's direct map, never
  * swapped, unreadable through /proc/PID/mem and ptrace even for root), else
  * anonymous memory locked with mlock(2) (which faults every page in) and
- * excluded from core dumps; a memfd_secret TA heap is faulted in by a
- * background thread (cdl_pool_prefault_background). Two
+ * excluded from core dumps; memfd_secret pages are faulted in on first use,
+ * or up front by cdl_pool_prefault (cdl-tee --listen). Two
  * pools exist: the TA heap (TEE_Malloc, the secure-memory budget of DESIGN §6)
  * and the core pool (the TEE's own state: OpenSSL, objects, storage data),
  * which like OP-TEE's core memory does not count against the TA's budget.
@@ -51,11 +51,9 @@ bool cdl_pool_contains(const struct cdl_pool *pool, const void *p, size_t n);
 /* Bytes usable in the block of p. */
 size_t cdl_pool_usable(const struct cdl_pool *pool, const void *p);
 
-/* Starts a thread that faults in the pool's memfd_secret pages (reading one
- * byte of each) while the TEE serves, so that loading a model does not take
- * the faults; returns once the thread runs (before the seccomp filter).
- * 0, or -1 with errno; a no-op for mlock'ed pools. */
-int cdl_pool_prefault_background(const struct cdl_pool *pool);
+/* Faults in every page of a memfd_secret pool now (see heap.c; a no-op
+ * for mlock'ed pools). */
+void cdl_pool_prefault(const struct cdl_pool *pool);
 
 /* Parses "16M", "4m", "512K", "1G", "65536" into bytes. Returns 0 if bad. */
 size_t cdl_parse_size(const char *s);

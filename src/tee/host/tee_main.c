@@ -265,8 +265,10 @@ int cdl_tee_main(int argc, char **argv)
 			heap_size);
 		return 1;
 	}
-	if (cdl_pool_prefault_background(&cdl_ta_heap) != 0)
-		cdl_host_log("cannot fault in the TA heap ahead of use: %s", strerror(errno));
+	/* A long-lived service pays for its heap's page faults once, now, rather
+	 * than in its first model loads (heap.c). */
+	if (listen_path)
+		cdl_pool_prefault(&cdl_ta_heap);
 	if (dir_arg) {
 		snprintf(state_dir, sizeof(state_dir), "%s", dir_arg);
 	} else if (default_state_dir(state_dir, sizeof(state_dir)) != 0) {

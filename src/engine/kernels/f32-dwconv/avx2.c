@@ -5,6 +5,9 @@
  * the row's tail they are masked (vmaskmovps never touches a masked-off
  * lane), so a tap in the padding adds w * 0. Stride 2 loads 16 consecutive
  * inputs and keeps the even ones. Relu / Clip are a clamp before the store.
+ * Four output rows at a time, each input row loaded once for the rows it
+ * feeds (see kernels/f32-dwconv/avx512.c: one row at a time waited on the
+ * latency of its chain of FMAs).
  */
 #include "dwconv.h"
 
@@ -42,88 +45,125 @@ __attribute__((target("avx2"))) static inline __m256 evens(__m256 v0, __m256 v1)
 	return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
 }
 
+/* What every row group of one column block of one channel shares. */
+typedef struct dw_blk2 {
+	const float *x; /* the channel's input plane */
+	float *y;	/* output row 0 of the block (its first column) */
+	int64_t h, wd, ow_n, pad_h, col0;
+	bool inner; /* every tap of the block inside the row: plain loads */
+	__m256i m0[DW_MAX_K], m1[DW_MAX_K], out;
+	int64_t n; /* outputs of the block */
+	__m256 b, lo, hi;
+} dw_blk2;
+
+/*
+ * Output rows oh0 .. oh0 + R - 1 of the block, R constant: every input row
+ * of the group loaded once per kernel column and fed to the rows whose
+ * window holds it, the R FMA chains interleaved (as the AVX-512 kernels do;
+ * each output adds its taps in the reference's order). Rows past the plane
+ * are skipped, like the reference skips them.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+dw_rows_avx2(const dw_blk2 *bk, const float *w, int64_t oh0, int k, int s, int R)
+{
+	const int64_t ih0 = oh0 * s - bk->pad_h;
+	__m256 acc[4];
+
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+		acc[r] = bk->b;
+#pragma GCC unroll 16
+	for (int i = 0; i < (R - 1) * s + k; i++) {
+		const int64_t ih = ih0 + i;
+		const float *xr;
+
+		if (ih < 0 || ih >= bk->h)
+			continue;
+		xr = at(bk->x, ih * bk->wd + bk->col0);
+#pragma GCC unroll 5
+		for (int kw = 0; kw < k; kw++) {
+			__m256 v;
+
+			if (bk->inner) {
+				v = _mm256_loadu_ps(xr + kw);
+				if (s == 2)
+					v = evens(v, _mm256_loadu_ps(xr + kw + 8));
+			} else {
+				v = _mm256_maskload_ps(at(xr, kw), bk->m0[kw]);
+				if (s == 2)
+					v = evens(v, _mm256_maskload_ps(at(xr, kw + 8), bk->m1[kw]));
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				const int kh = i - r * s;
+
+				if (kh >= 0 && kh < k)
+					acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(w[kh * k + kw]), v,
+								 acc[r]);
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		/* max(lo, x), min(hi, x) pass NaN through (second operand) */
+		const __m256 v = _mm256_min_ps(bk->hi, _mm256_max_ps(bk->lo, acc[r]));
+
+		if (bk->n == 8)
+			_mm256_storeu_ps(bk->y + (oh0 + r) * bk->ow_n, v);
+		else
+			_mm256_maskstore_ps(bk->y + (oh0 + r) * bk->ow_n, bk->out, v);
+	}
+}
+
 /*
  * One channel, column block by column block: the masks of a block (which of
  * its lanes' taps fall inside the row, which outputs exist) depend only on
  * the block, so they are made once and serve every output row; a block
  * whose taps are all inside the row and all its 8 outputs real needs none.
+ * Within a block, 4 output rows at a time, then the 1 to 3 left one by one.
  */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 dw_channel_avx2(const cdl_conv_geom *g, const float *x, const float *w, float bias, float *y,
 		const cdl_act *act, int k, int s)
 {
-	const int64_t h = g->in[1], wd = g->in[2], oh_n = g->out[1], ow_n = g->out[2];
-	const int64_t pad_h = g->pad[1], pad_w = g->pad[2];
+	const int64_t oh_n = g->out[1], ow_n = g->out[2], pad_w = g->pad[2];
 	float lo_f = 0.0f, hi_f = 0.0f;
 	const bool after = dw_act_split(act, &lo_f, &hi_f);
-	const __m256 lo = _mm256_set1_ps(lo_f), hi = _mm256_set1_ps(hi_f);
-	const __m256 b = _mm256_set1_ps(bias);
-	__m256 wv[DW_MAX_K * DW_MAX_K];
+	dw_blk2 bk;
 
-	for (int t = 0; t < k * k; t++)
-		wv[t] = _mm256_set1_ps(w[t]);
+	bk.x = x;
+	bk.h = g->in[1];
+	bk.wd = g->in[2];
+	bk.ow_n = ow_n;
+	bk.pad_h = g->pad[1];
+	bk.lo = _mm256_set1_ps(lo_f);
+	bk.hi = _mm256_set1_ps(hi_f);
+	bk.b = _mm256_set1_ps(bias);
 	for (int64_t ow = 0; ow < ow_n; ow += 8) {
 		const int64_t n = ow_n - ow < 8 ? ow_n - ow : 8;
-		const __m256i out = lanes(0, n);
-		/* per kw: lanes of the (first, second) 8 inputs inside the row */
-		__m256i m0[DW_MAX_K], m1[DW_MAX_K];
-		bool inner = n == 8;
+		int64_t oh = 0;
 
+		bk.n = n;
+		bk.out = lanes(0, n);
+		bk.col0 = ow * s - pad_w;
+		bk.y = y + ow;
+		bk.inner = n == 8;
 		for (int kw = 0; kw < k; kw++) {
-			const int64_t base = ow * s - pad_w + kw;
+			const int64_t base = bk.col0 + kw;
 			const int64_t a = -base;
-			const int64_t e = wd - base < (s == 1 ? n : 2 * n - 1)
-					      ? wd - base
+			const int64_t e = bk.wd - base < (s == 1 ? n : 2 * n - 1)
+					      ? bk.wd - base
 					      : (s == 1 ? n : 2 * n - 1);
 
-			m0[kw] = lanes(a, e);
-			m1[kw] = lanes(a - 8, e - 8);
+			bk.m0[kw] = lanes(a, e);
+			bk.m1[kw] = lanes(a - 8, e - 8);
 			/* the loads of the unmasked path read 8 * s inputs */
-			inner = inner && base >= 0 && base + 8 * s - 1 < wd;
+			bk.inner = bk.inner && base >= 0 && base + 8 * s - 1 < bk.wd;
 		}
-		for (int64_t oh = 0; oh < oh_n; oh++) {
-			const int64_t ih0 = oh * s - pad_h;
-			const float *x0 = at(x, ih0 * wd + ow * s - pad_w);
-			__m256 acc = b;
-
-			if (inner && ih0 >= 0 && ih0 + k <= h) {
-#pragma GCC unroll 5
-				for (int kh = 0; kh < k; kh++) {
-					const float *xr = x0 + kh * wd;
-
-#pragma GCC unroll 5
-					for (int kw = 0; kw < k; kw++) {
-						__m256 v = _mm256_loadu_ps(xr + kw);
-
-						if (s == 2)
-							v = evens(v, _mm256_loadu_ps(xr + kw + 8));
-						acc = _mm256_fmadd_ps(wv[kh * k + kw], v, acc);
-					}
-				}
-			} else {
-				for (int kh = 0; kh < k; kh++) {
-					const float *xr = at(x0, kh * wd);
-
-					if (ih0 + kh < 0 || ih0 + kh >= h)
-						continue;
-#pragma GCC unroll 5
-					for (int kw = 0; kw < k; kw++) {
-						__m256 v = _mm256_maskload_ps(at(xr, kw), m0[kw]);
-
-						if (s == 2)
-							v = evens(v, _mm256_maskload_ps(
-									 at(xr, kw + 8), m1[kw]));
-						acc = _mm256_fmadd_ps(wv[kh * k + kw], v, acc);
-					}
-				}
-			}
-			/* max(lo, x), min(hi, x) pass NaN through (second operand) */
-			acc = _mm256_min_ps(hi, _mm256_max_ps(lo, acc));
-			if (n == 8)
-				_mm256_storeu_ps(y + oh * ow_n + ow, acc);
-			else
-				_mm256_maskstore_ps(y + oh * ow_n + ow, out, acc);
-		}
+		for (; oh + 4 <= oh_n; oh += 4)
+			dw_rows_avx2(&bk, w, oh, k, s, 4);
+		for (; oh < oh_n; oh++)
+			dw_rows_avx2(&bk, w, oh, k, s, 1);
 	}
 	if (after)
 		cdl_act_apply(act, y, (size_t)(oh_n * ow_n));
