@@ -206,15 +206,17 @@ static cdl_status fail_alloc(const cdl_ta_model *m, uint64_t size, const char *w
 	return CDL_ERR_SECURE_MEMORY;
 }
 
-static cdl_status buf_alloc(cdl_ta_model *m, ta_buf *b, uint64_t size, const char *what, char *msg,
-			    size_t msg_size)
+/* TEE_Malloc with hint TEE_MALLOC_FILL_ZERO, or TEE_MALLOC_NO_FILL for a
+ * buffer written whole before anything reads it (see buf_alloc_unfilled). */
+static cdl_status buf_alloc_hint(cdl_ta_model *m, ta_buf *b, uint64_t size, uint32_t hint,
+				 const char *what, char *msg, size_t msg_size)
 {
 	uint64_t raw = size + ALIGN;
 
 	memset(b, 0, sizeof(*b));
 	if (size > SIZE_MAX - ALIGN || raw > SIZE_MAX)
 		return fail_alloc(m, size, what, msg, msg_size);
-	b->raw = TEE_Malloc((size_t)raw, TEE_MALLOC_FILL_ZERO);
+	b->raw = TEE_Malloc((size_t)raw, hint);
 	if (!b->raw)
 		return fail_alloc(m, size, what, msg, msg_size);
 	b->raw_size = (size_t)raw;
@@ -222,6 +224,23 @@ static cdl_status buf_alloc(cdl_ta_model *m, ta_buf *b, uint64_t size, const cha
 	b->size = (size_t)size;
 	m->held += b->raw_size;
 	return CDL_OK;
+}
+
+static cdl_status buf_alloc(cdl_ta_model *m, ta_buf *b, uint64_t size, const char *what, char *msg,
+			    size_t msg_size)
+{
+	return buf_alloc_hint(m, b, size, TEE_MALLOC_FILL_ZERO, what, msg, msg_size);
+}
+
+/*
+ * buf_alloc without TEE_Malloc's zero fill, for a buffer written whole before
+ * anything reads it: the decrypted stream of a resident model (the fill was
+ * one more pass over resnet18's 45 MiB of plaintext at open).
+ */
+static cdl_status buf_alloc_unfilled(cdl_ta_model *m, ta_buf *b, uint64_t size, const char *what,
+				     char *msg, size_t msg_size)
+{
+	return buf_alloc_hint(m, b, size, TEE_MALLOC_NO_FILL, what, msg, msg_size);
 }
 
 /* Wipes (plaintext weights, activations, keys live here) and frees. */
@@ -842,29 +861,6 @@ static cdl_status create_engine(cdl_ta_model *m, const cdl_engine_options *opts,
 		return s;
 	}
 	return plan_refused(s, msg, msg_size);
-}
-
-/*
- * buf_alloc without TEE_Malloc's zero fill, for a buffer written whole before
- * anything reads it: the decrypted stream of a resident model (the fill was
- * one more pass over resnet18's 45 MiB of plaintext at open).
- */
-static cdl_status buf_alloc_unfilled(cdl_ta_model *m, ta_buf *b, uint64_t size, const char *what,
-				     char *msg, size_t msg_size)
-{
-	uint64_t raw = size + ALIGN;
-
-	memset(b, 0, sizeof(*b));
-	if (size > SIZE_MAX - ALIGN || raw > SIZE_MAX)
-		return fail_alloc(m, size, what, msg, msg_size);
-	b->raw = TEE_Malloc((size_t)raw, TEE_MALLOC_NO_FILL);
-	if (!b->raw)
-		return fail_alloc(m, size, what, msg, msg_size);
-	b->raw_size = (size_t)raw;
-	b->ptr = (uint8_t *)(((uintptr_t)b->raw + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
-	b->size = (size_t)size;
-	m->held += b->raw_size;
-	return CDL_OK;
 }
 
 /* Resident: the whole stream decrypted once, the plan parsed in place. */
